@@ -1,0 +1,47 @@
+# The project's interface. `make help` lists the targets.
+# Nothing but Python 3.11+ is needed: the first target run creates .venv and installs the project.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+# HOST, PORT and DATABASE_URL given to make reach the service (unset ones fall back to .env).
+ifdef HOST
+export HOST
+endif
+ifdef PORT
+export PORT
+endif
+ifdef DATABASE_URL
+export DATABASE_URL
+endif
+
+.PHONY: help run test migrate rollback lint clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+run: $(INSTALLED) ## serve on HOST:PORT (default 127.0.0.1:8000) with reload, migrating first
+	$(PY) -m api.tools.serve --reload
+
+test: $(INSTALLED) ## run the whole suite against a database of its own
+	$(PY) -m pytest
+
+migrate: $(INSTALLED) ## apply pending migrations
+	$(PY) -m api.tools.migrate apply
+
+rollback: $(INSTALLED) ## undo the last migration
+	$(PY) -m api.tools.migrate rollback
+
+lint: $(INSTALLED) ## check the Python code's style
+	$(VENV)/bin/ruff check api tests
+	$(VENV)/bin/ruff format --check api tests
+
+clean: ## remove .venv and caches (keeps .pgdata, your data)
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,81 @@
+"""Schema migrations with yoyo: `make migrate` applies them all, `make rollback` undoes the last.
+
+yoyo is synchronous and talks to PostgreSQL through psycopg; it reads the same DATABASE_URL
+as the service, with the driver named in the scheme.
+
+    python -m api.tools.migrate apply|rollback|status
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from yoyo import get_backend, read_migrations
+from yoyo.backends.base import DatabaseBackend
+from yoyo.migrations import MigrationList
+
+from api.config import Settings
+from api.tools.database import REPO_ROOT, development_database
+
+MIGRATIONS_DIR = REPO_ROOT / "migrations"
+
+log = logging.getLogger("api.tools.migrate")
+
+
+def yoyo_url(url: str) -> str:
+    """postgresql://… becomes postgresql+psycopg://… (psycopg 3, not yoyo's default psycopg2)."""
+    return urlunsplit(urlsplit(url)._replace(scheme="postgresql+psycopg"))
+
+
+@contextmanager
+def _migrations(url: str, migrations_dir: Path) -> Iterator[tuple[DatabaseBackend, MigrationList]]:
+    with get_backend(yoyo_url(url)) as backend:  # closes its connection on exit
+        yield backend, read_migrations(str(migrations_dir))
+
+
+def apply(url: str, migrations_dir: Path = MIGRATIONS_DIR) -> list[str]:
+    """Apply every migration not yet applied; returns their ids."""
+    with _migrations(url, migrations_dir) as (backend, migrations), backend.lock():
+        pending = backend.to_apply(migrations)
+        backend.apply_migrations(pending)
+    return [m.id for m in pending]
+
+
+def rollback(url: str, count: int = 1, migrations_dir: Path = MIGRATIONS_DIR) -> list[str]:
+    """Undo the last `count` applied migrations, newest first; returns their ids."""
+    with _migrations(url, migrations_dir) as (backend, migrations), backend.lock():
+        undone = backend.to_rollback(migrations)[:count]
+        backend.rollback_migrations(undone)
+    return [m.id for m in undone]
+
+
+def applied(url: str, migrations_dir: Path = MIGRATIONS_DIR) -> list[str]:
+    with _migrations(url, migrations_dir) as (backend, migrations):
+        return [m.id for m in migrations if backend.is_applied(m)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["apply", "rollback", "status"])
+    parser.add_argument("--count", type=int, default=1, help="rollback: how many migrations to undo")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    with development_database(Settings()) as url:
+        if args.command == "apply":
+            done = apply(url)
+            log.info("applied: %s", ", ".join(done) or "nothing, the schema is up to date")
+        elif args.command == "rollback":
+            done = rollback(url, args.count)
+            log.info("rolled back: %s", ", ".join(done) or "nothing, no migration was applied")
+        else:
+            for migration_id in applied(url):
+                log.info("applied  %s", migration_id)
+
+
+if __name__ == "__main__":
+    main()
