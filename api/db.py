@@ -1,0 +1,118 @@
+"""The connection pool, and each request's way to it.
+
+A request never holds a connection between statements: `Session.run` borrows one for the
+statement and gives it back, even when the request is cancelled. A transaction holds one
+connection from BEGIN to COMMIT, and every statement run inside it goes over it, so a
+request holds at most one connection at any moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any, TypeVar
+
+import asyncpg
+import orjson
+from fastapi import Depends, Request
+
+from api.config import Settings
+from api.sql import Returns, Statement
+
+R = TypeVar("R")
+
+APPLICATION_NAME = "api"
+
+
+async def _init_connection(connection: asyncpg.Connection) -> None:
+    # json and jsonb arrive as Python objects, not as text to parse again.
+    for json_type in ("json", "jsonb"):
+        await connection.set_type_codec(
+            json_type, schema="pg_catalog", encoder=lambda v: orjson.dumps(v).decode(), decoder=orjson.loads
+        )
+
+
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """Reset on release: nothing. asyncpg rolls back an open transaction before calling this,
+    and the service never changes session state outside one (it uses SET LOCAL), so the
+    default `RESET ALL; UNLISTEN *; ...` round trip on every release would buy nothing."""
+
+
+class Database:
+    """The pool, opened in the app's lifespan and closed when it ends."""
+
+    def __init__(self, pool: asyncpg.Pool, acquire_timeout: float) -> None:
+        self.pool = pool
+        self.acquire_timeout = acquire_timeout
+
+    @classmethod
+    async def open(cls, settings: Settings) -> Database:
+        if settings.database_url is None:
+            raise RuntimeError("DATABASE_URL is not set (make run and make test set it for you)")
+        pool = await asyncpg.create_pool(
+            settings.database_url.get_secret_value(),
+            min_size=settings.pool_min_size,
+            max_size=settings.pool_max_size,
+            command_timeout=settings.command_timeout,
+            init=_init_connection,
+            reset=_keep_session,
+            server_settings={
+                "application_name": APPLICATION_NAME,
+                "jit": "off",  # short OLTP statements: compiling them costs more than it saves
+            },
+        )
+        return cls(pool, settings.pool_acquire_timeout)
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+
+_RUNNERS = {
+    Returns.ONE: asyncpg.Connection.fetchrow,
+    Returns.MANY: asyncpg.Connection.fetch,
+    Returns.VALUE: asyncpg.Connection.fetchval,
+    Returns.NOTHING: asyncpg.Connection.execute,
+}
+
+
+async def _run_on(connection: Any, statement: Statement[R], args: tuple[Any, ...]) -> R:
+    query = statement.query
+    raw = await _RUNNERS[query.returns](connection, query.text, *args)
+    return statement.convert(raw)
+
+
+class Session:
+    """One request's access to the database."""
+
+    __slots__ = ("_connection", "_database")
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._connection: Any = None  # set while a transaction is open
+
+    async def run(self, statement: Statement[R], *args: Any) -> R:
+        if self._connection is not None:
+            return await _run_on(self._connection, statement, args)
+        database = self._database
+        async with database.pool.acquire(timeout=database.acquire_timeout) as connection:
+            return await _run_on(connection, statement, args)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Session]:
+        """All statements run inside commit together, or none does."""
+        if self._connection is not None:
+            raise RuntimeError("transactions do not nest")
+        database = self._database
+        async with database.pool.acquire(timeout=database.acquire_timeout) as connection, connection.transaction():
+            self._connection = connection
+            try:
+                yield self
+            finally:
+                self._connection = None
+
+
+async def _session(request: Request) -> Session:
+    return Session(request.app.state.database)
+
+
+Db = Annotated[Session, Depends(_session)]

@@ -1,0 +1,23 @@
+"""Health checks for an orchestrator: live (the process answers) and ready (it can serve)."""
+
+from fastapi import APIRouter
+
+from api.db import Db
+from api.sql import queries
+
+router = APIRouter(prefix="/health", tags=["health"])
+
+PING = queries.value("health/ping", int)
+
+
+@router.get("/live")
+async def live() -> dict[str, str]:
+    """The process is up; depends on nothing else."""
+    return {"status": "ok"}
+
+
+@router.get("/ready", responses={503: {"description": "The database does not answer"}})
+async def ready(db: Db) -> dict[str, str]:
+    """The service can reach its database."""
+    await db.run(PING)
+    return {"status": "ok"}

@@ -1,0 +1,4 @@
+-- Check that the database answers.
+-- returns: a value
+
+SELECT 1;

@@ -1,0 +1,7 @@
+-- Fetch one item by its id.
+-- $1 id bigint
+-- returns: one row
+
+SELECT id, name, description, price, created_at, updated_at
+FROM items
+WHERE id = $1;

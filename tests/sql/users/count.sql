@@ -1,0 +1,5 @@
+-- How many users there are.
+-- returns: a value
+
+SELECT count(*)
+FROM users;
