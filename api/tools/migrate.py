@@ -38,10 +38,12 @@ def _migrations(url: str, migrations_dir: Path) -> Iterator[tuple[DatabaseBacken
         yield backend, read_migrations(str(migrations_dir))
 
 
-def apply(url: str, migrations_dir: Path = MIGRATIONS_DIR) -> list[str]:
-    """Apply every migration not yet applied; returns their ids."""
+def apply(url: str, target: str | None = None, migrations_dir: Path = MIGRATIONS_DIR) -> list[str]:
+    """Apply every migration not yet applied, up to and including `target` if given; returns their ids."""
     with _migrations(url, migrations_dir) as (backend, migrations), backend.lock():
         pending = backend.to_apply(migrations)
+        if target is not None:
+            pending = MigrationList([m for m in pending if m.id <= target], pending.post_apply)
         backend.apply_migrations(pending)
     return [m.id for m in pending]
 
