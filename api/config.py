@@ -28,6 +28,13 @@ class Settings(BaseSettings):
     # Seconds a client should wait before retrying after a 503.
     retry_after: int = Field(default=1, ge=0)
 
+    # Sign-in: how long a token lasts, and failed attempts per account per minute before a 429.
+    token_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+    login_attempts_per_minute: int = Field(default=10, ge=1)
+
+    # Larger request bodies are refused with 413 before they are read.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+
     # argon2id cost; the floor is OWASP's minimum (19 MiB, 2 passes, 1 lane).
     argon2_memory_kib: int = Field(default=19 * 1024, ge=19 * 1024)
     argon2_time_cost: int = Field(default=2, ge=2)

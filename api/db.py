@@ -8,12 +8,13 @@ request holds at most one connection at any moment.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, TypeVar
 
 import asyncpg
 import orjson
+from asyncpg.connection import LoggedQuery
 from fastapi import Depends, Request
 
 from api.config import Settings
@@ -24,12 +25,20 @@ R = TypeVar("R")
 APPLICATION_NAME = "api"
 
 
-async def _init_connection(connection: asyncpg.Connection) -> None:
-    # json and jsonb arrive as Python objects, not as text to parse again.
-    for json_type in ("json", "jsonb"):
-        await connection.set_type_codec(
-            json_type, schema="pg_catalog", encoder=lambda v: orjson.dumps(v).decode(), decoder=orjson.loads
-        )
+StatementObserver = Callable[[LoggedQuery], None]
+
+
+def _connection_setup(observer: StatementObserver | None) -> Callable[[asyncpg.Connection], Awaitable[None]]:
+    async def init(connection: asyncpg.Connection) -> None:
+        # json and jsonb arrive as Python objects, not as text to parse again.
+        for json_type in ("json", "jsonb"):
+            await connection.set_type_codec(
+                json_type, schema="pg_catalog", encoder=lambda v: orjson.dumps(v).decode(), decoder=orjson.loads
+            )
+        if observer is not None:
+            connection.add_query_logger(observer)
+
+    return init
 
 
 async def _keep_session(connection: asyncpg.Connection) -> None:
@@ -46,7 +55,8 @@ class Database:
         self.acquire_timeout = acquire_timeout
 
     @classmethod
-    async def open(cls, settings: Settings) -> Database:
+    async def open(cls, settings: Settings, observer: StatementObserver | None = None) -> Database:
+        """Open the pool; `observer`, if given, hears of every statement any connection runs."""
         if settings.database_url is None:
             raise RuntimeError("DATABASE_URL is not set (make run and make test set it for you)")
         pool = await asyncpg.create_pool(
@@ -54,7 +64,7 @@ class Database:
             min_size=settings.pool_min_size,
             max_size=settings.pool_max_size,
             command_timeout=settings.command_timeout,
-            init=_init_connection,
+            init=_connection_setup(observer),
             reset=_keep_session,
             server_settings={
                 "application_name": APPLICATION_NAME,
@@ -67,17 +77,12 @@ class Database:
         await self.pool.close()
 
 
-_RUNNERS = {
-    Returns.ONE: asyncpg.Connection.fetchrow,
-    Returns.MANY: asyncpg.Connection.fetch,
-    Returns.VALUE: asyncpg.Connection.fetchval,
-    Returns.NOTHING: asyncpg.Connection.execute,
-}
+_METHODS = {Returns.ONE: "fetchrow", Returns.MANY: "fetch", Returns.VALUE: "fetchval", Returns.NOTHING: "execute"}
 
 
 async def _run_on(connection: Any, statement: Statement[R], args: tuple[Any, ...]) -> R:
     query = statement.query
-    raw = await _RUNNERS[query.returns](connection, query.text, *args)
+    raw = await getattr(connection, _METHODS[query.returns])(query.text, *args)
     return statement.convert(raw)
 
 

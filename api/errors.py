@@ -2,12 +2,14 @@
 
     Exception
      ├── ApiError                        raised by handlers; its status and detail go out as is
+     │    ├── Unauthorized               401 + WWW-Authenticate
+     │    ├── Forbidden                  403
      │    ├── NotFound                   404
      │    ├── Conflict                   409
-     │    ├── ContentTooLarge            413
+     │    ├── TooManyRequests            429 + Retry-After
      │    └── ServiceUnavailable         503 + Retry-After
      ├── RequestValidationError          422, listing the offending fields
-     ├── starlette HTTPException         its own status (404 unknown path, 405 …)
+     ├── starlette HTTPException         its own status (404 unknown path, 405, 413 body too large …)
      ├── asyncpg.PostgresError
      │    ├── UniqueViolationError       409 naming the field, read from the constraint's name
      │    ├── ForeignKeyViolationError   409
@@ -32,12 +34,34 @@ from typing import Any
 import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
+from starlette.routing import compile_path
 
 from api.config import Settings
 
 PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details: what went wrong, for people (detail) and programs (status)."""
+
+    type: str = Field(examples=["about:blank"])
+    title: str = Field(examples=["Not Found"])
+    status: int = Field(examples=[404])
+    detail: str = Field(examples=["There is no item 42."])
+
+
+class FieldError(BaseModel):
+    loc: list[str | int] = Field(description="Where: body, query or path, then the field.")
+    msg: str
+    type: str
+
+
+class ValidationProblem(Problem):
+    errors: list[FieldError]
+
 
 log = logging.getLogger("api.errors")
 
@@ -52,6 +76,14 @@ class ApiError(Exception):
         self.extensions = extensions
 
 
+class Unauthorized(ApiError):
+    status = HTTPStatus.UNAUTHORIZED
+
+
+class Forbidden(ApiError):
+    status = HTTPStatus.FORBIDDEN
+
+
 class NotFound(ApiError):
     status = HTTPStatus.NOT_FOUND
 
@@ -60,8 +92,8 @@ class Conflict(ApiError):
     status = HTTPStatus.CONFLICT
 
 
-class ContentTooLarge(ApiError):
-    status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+class TooManyRequests(ApiError):
+    status = HTTPStatus.TOO_MANY_REQUESTS
 
 
 class ServiceUnavailable(ApiError):
@@ -109,6 +141,18 @@ def constraint_field(error: asyncpg.IntegrityConstraintViolationError) -> str | 
     return field
 
 
+def allowed_methods(app: FastAPI, path: str) -> str | None:
+    """The methods the OpenAPI document offers at this path, for a 405's `Allow` header
+    (Starlette names only those of the first route whose path matches)."""
+    published = getattr(app.state, "published_methods", None)
+    if published is None:
+        published = app.state.published_methods = [
+            (compile_path(template)[0], ", ".join(sorted(method.upper() for method in operations)))
+            for template, operations in app.openapi()["paths"].items()
+        ]
+    return next((methods for pattern, methods in published if pattern.match(path)), None)
+
+
 def install(app: FastAPI, settings: Settings) -> None:
     """Register the handlers that turn each kind of error into its problem."""
     retry_after = {"Retry-After": str(settings.retry_after)}
@@ -128,7 +172,12 @@ def install(app: FastAPI, settings: Settings) -> None:
         )
 
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, str(exc.detail), headers=exc.headers)
+        headers = exc.headers
+        if exc.status_code == HTTPStatus.METHOD_NOT_ALLOWED and (
+            allow := allowed_methods(request.app, request.url.path)
+        ):
+            headers = {**(headers or {}), "Allow": allow}
+        return problem(exc.status_code, str(exc.detail), headers=headers)
 
     async def unique_violation(request: Request, exc: asyncpg.UniqueViolationError) -> JSONResponse:
         field = constraint_field(exc)
@@ -139,9 +188,15 @@ def install(app: FastAPI, settings: Settings) -> None:
         return problem(HTTPStatus.CONFLICT, "The request refers to something that does not exist (any more).")
 
     async def refused_value(request: Request, exc: Exception) -> JSONResponse:
+        # Validation should have caught it; answer as validation does, and log what slipped through.
         field = constraint_field(exc) if isinstance(exc, asyncpg.IntegrityConstraintViolationError) else None
         log.warning("database refused a value: %s", exc)
-        return problem(HTTPStatus.UNPROCESSABLE_ENTITY, "A value in the request is out of range.", field=field)
+        error = {
+            "loc": ["body", field] if field else ["body"],
+            "msg": "Value refused by the database",
+            "type": "database",
+        }
+        return problem(HTTPStatus.UNPROCESSABLE_ENTITY, "A value in the request is out of range.", errors=[error])
 
     async def unavailable(request: Request, exc: Exception) -> JSONResponse:
         log.warning("database unavailable: %s: %s", type(exc).__name__, exc)

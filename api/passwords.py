@@ -5,6 +5,7 @@ every other request, so it runs in a worker thread (argon2 releases the GIL).
 """
 
 import asyncio
+import secrets
 from typing import Annotated
 
 from argon2 import PasswordHasher, Type
@@ -22,6 +23,12 @@ class Passwords:
             parallelism=settings.argon2_parallelism,
             type=Type.ID,
         )
+        self._nobody = self._hasher.hash(secrets.token_hex(16))
+
+    async def verify_nobody(self, password: str) -> None:
+        """Spend the time a verification takes, so that a sign-in naming no account is as
+        slow as a wrong password: timing must not tell which accounts exist."""
+        await self.verify(self._nobody, password)
 
     async def hash(self, password: str) -> str:
         return await asyncio.to_thread(self._hasher.hash, password)

@@ -7,7 +7,9 @@ test that uses the client starts from empty tables.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -21,6 +23,7 @@ from api.main import create_app
 from api.sql import load
 from api.tools import migrate
 from api.tools.database import scratch_database
+from tests.accounts import Account, new_account
 
 test_queries = load(Path(__file__).parent / "sql")
 TRUNCATE_ALL = test_queries.nothing("truncate_all")
@@ -38,9 +41,33 @@ def settings(database_url: str) -> Settings:
     return Settings(database_url=database_url, _env_file=None)
 
 
+class StatementLog:
+    """The names of the statements the app sends (each opens with `/* its name */`)."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def __call__(self, record) -> None:
+        self.sent.append(record.query.removeprefix("/* ").split(" */", 1)[0])
+
+    @asynccontextmanager
+    async def recording(self) -> AsyncIterator[list[str]]:
+        """Yields the list of names sent until the block ends."""
+        start = len(self.sent)
+        sent: list[str] = []
+        yield sent
+        await asyncio.sleep(0)  # asyncpg hands records to loggers on the next loop turn
+        sent.extend(self.sent[start:])
+
+
 @pytest.fixture(scope="session")
-async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    app = create_app(settings)
+def statements() -> StatementLog:
+    return StatementLog()
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings, statements: StatementLog) -> AsyncIterator[FastAPI]:
+    app = create_app(settings, observer=statements)
     async with LifespanManager(app):
         yield app
 
@@ -57,3 +84,13 @@ async def client(app: FastAPI, db: Session) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield client
+
+
+@pytest.fixture
+async def ann(client: httpx.AsyncClient) -> Account:
+    return await new_account(client, "ann")
+
+
+@pytest.fixture
+async def bob(client: httpx.AsyncClient) -> Account:
+    return await new_account(client, "bob")

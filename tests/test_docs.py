@@ -21,10 +21,39 @@ async def test_openapi_document_lists_every_endpoint(client):
     paths = (await client.get("/openapi.json")).json()["paths"]
 
     assert {path: sorted(ops) for path, ops in paths.items()} == {
+        "/auth/token": ["post"],
+        "/auth/logout": ["post"],
         "/items/": ["get", "post"],
         "/items/{item_id}": ["delete", "get", "patch"],
+        "/posts/": ["get", "post"],
+        "/posts/{post_id}": ["delete", "get", "patch"],
         "/users/": ["get", "post"],
+        "/users/me": ["delete", "get", "patch"],
         "/users/{user_id}": ["get"],
+        "/users/{user_id}/posts": ["get"],
         "/health/live": ["get"],
         "/health/ready": ["get"],
     }
+
+
+async def test_every_error_is_documented_as_problem_details(client):
+    document = (await client.get("/openapi.json")).json()
+
+    error_bodies = [
+        (path, method, status, set(response.get("content", {})))
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        for status, response in operation["responses"].items()
+        if status[0] in "45"
+    ]
+    assert error_bodies
+    assert [e for e in error_bodies if e[3] != {"application/problem+json"}] == []
+
+
+async def test_writes_are_documented_as_needing_a_bearer_token(client):
+    document = (await client.get("/openapi.json")).json()
+
+    scheme = document["components"]["securitySchemes"]["OAuth2PasswordBearer"]
+    assert scheme["flows"]["password"]["tokenUrl"] == "/auth/token"
+    assert "security" in document["paths"]["/items/"]["post"]
+    assert "security" not in document["paths"]["/items/"]["get"]

@@ -91,13 +91,13 @@ async def test_lost_connections_give_503_then_the_service_recovers_by_itself(cli
     assert statuses[-1] == 200
 
 
-async def test_cancelled_request_gives_its_connection_back_and_writes_nothing(client, app, db):
-    item = (await client.post("/items/", json={"name": "Lamp", "price": 10})).json()
+async def test_cancelled_request_gives_its_connection_back_and_writes_nothing(client, app, db, ann):
+    item = (await client.post("/items/", json={"name": "Lamp", "price": 10}, headers=ann.headers)).json()
     pool = app.state.database.pool
 
     async with db.transaction():
         await db.run(LOCK_ITEM, item["id"])
-        patch = asyncio.create_task(client.patch(f"/items/{item['id']}", json={"price": 99}))
+        patch = asyncio.create_task(client.patch(f"/items/{item['id']}", json={"price": 99}, headers=ann.headers))
         for _ in range(100):  # until the PATCH waits on our lock
             if await db.run(WAITING_ON_LOCKS) == 1:
                 break
@@ -114,4 +114,4 @@ async def test_cancelled_request_gives_its_connection_back_and_writes_nothing(cl
         await asyncio.sleep(0.02)
     assert pool.get_idle_size() == pool.get_size()
     assert (await client.get(f"/items/{item['id']}")).json()["price"] == 10
-    assert (await client.patch(f"/items/{item['id']}", json={"price": 11})).json()["price"] == 11
+    assert (await client.patch(f"/items/{item['id']}", json={"price": 11}, headers=ann.headers)).json()["price"] == 11

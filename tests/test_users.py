@@ -4,6 +4,7 @@ import asyncio
 
 import pytest
 
+from tests.accounts import sign_in
 from tests.conftest import test_queries
 from tests.problems import assert_problem, error_locations
 
@@ -114,3 +115,87 @@ async def test_list_users(client):
 @pytest.mark.parametrize("limit", [0, 101])
 async def test_list_users_outside_limits_is_refused(client, limit):
     assert error_locations(await client.get("/users/", params={"limit": limit})) == [["query", "limit"]]
+
+
+async def test_read_me_shows_the_private_account(client, ann):
+    response = await client.get("/users/me", headers=ann.headers)
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "id": ann.id,
+        "email": ann.email,
+        "username": "ann",
+        "created_at": response.json()["created_at"],
+    }
+
+
+async def test_read_me_needs_a_token(client):
+    assert_problem(await client.get("/users/me"), 401)
+
+
+async def test_update_me_changes_the_username_without_a_password(client, ann):
+    response = await client.patch("/users/me", json={"username": "annie"}, headers=ann.headers)
+
+    assert response.status_code == 200
+    assert response.json()["username"] == "annie"
+    assert (await client.get(f"/users/{ann.id}")).json()["username"] == "annie"
+
+
+@pytest.mark.parametrize("current_password", [None, "not the password"])
+async def test_update_me_email_needs_the_current_password(client, ann, current_password):
+    changes = {"email": "new@example.com"}
+    if current_password:
+        changes["current_password"] = current_password
+
+    assert_problem(await client.patch("/users/me", json=changes, headers=ann.headers), 403)
+
+    assert (await client.get("/users/me", headers=ann.headers)).json()["email"] == ann.email
+
+
+async def test_update_me_email_with_the_current_password(client, ann):
+    changes = {"email": "new@example.com", "current_password": ann.password}
+
+    response = await client.patch("/users/me", json=changes, headers=ann.headers)
+
+    assert response.json()["email"] == "new@example.com"
+
+
+async def test_update_me_password_signs_out_every_other_session(client, ann):
+    other_session = (await sign_in(client, "ann", ann.password)).json()["access_token"]
+    changes = {"password": "a brand new passphrase", "current_password": ann.password}
+
+    response = await client.patch("/users/me", json=changes, headers=ann.headers)
+
+    assert response.status_code == 200
+    assert (await client.get("/users/me", headers=ann.headers)).status_code == 200
+    assert_problem(await client.get("/users/me", headers={"Authorization": f"Bearer {other_session}"}), 401)
+    assert (await sign_in(client, "ann", ann.password)).status_code == 401
+    assert (await sign_in(client, "ann", "a brand new passphrase")).status_code == 200
+
+
+async def test_update_me_to_a_taken_username_conflicts(client, ann, bob):
+    body = assert_problem(await client.patch("/users/me", json={"username": "BOB"}, headers=ann.headers), 409)
+
+    assert body["field"] == "username"
+
+
+@pytest.mark.parametrize("field", ["id", "password_hash", "created_at", "is_admin"])
+async def test_update_me_refuses_fields_it_does_not_offer(client, ann, field):
+    response = await client.patch("/users/me", json={field: "x"}, headers=ann.headers)
+
+    assert error_locations(response) == [["body", field]]
+
+
+async def test_delete_me_removes_the_account_its_posts_items_and_tokens(client, ann, bob):
+    post = (await client.post("/posts/", json={"title": "t", "content": "c"}, headers=ann.headers)).json()
+    item = (await client.post("/items/", json={"name": "n", "price": 1}, headers=ann.headers)).json()
+    kept = (await client.post("/posts/", json={"title": "t", "content": "c"}, headers=bob.headers)).json()
+
+    response = await client.delete("/users/me", headers=ann.headers)
+
+    assert response.status_code == 204
+    assert_problem(await client.get(f"/users/{ann.id}"), 404)
+    assert_problem(await client.get(f"/posts/{post['id']}"), 404)
+    assert_problem(await client.get(f"/items/{item['id']}"), 404)
+    assert_problem(await client.get("/users/me", headers=ann.headers), 401)
+    assert (await client.get(f"/posts/{kept['id']}")).status_code == 200

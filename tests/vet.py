@@ -33,6 +33,7 @@ PG_TYPES: dict[type, set[str]] = {
     date: {"date"},
     UUID: {"uuid"},
     dict: JSON,
+    bytes: {"bytea"},
 }
 
 

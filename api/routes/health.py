@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from api.db import Db
+from api.openapi import problems
 from api.sql import queries
 
 router = APIRouter(prefix="/health", tags=["health"])
@@ -16,7 +17,7 @@ async def live() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready", responses={503: {"description": "The database does not answer"}})
+@router.get("/ready", responses=problems(503))
 async def ready(db: Db) -> dict[str, str]:
     """The service can reach its database."""
     await db.run(PING)

@@ -1,67 +1,68 @@
-"""Items: things for sale."""
+"""Items: things for sale. Anyone may read them; writing needs a token, and only an item's
+owner may change or delete it."""
 
-from typing import Annotated
+from fastapi import APIRouter, Request, Response, status
 
-from fastapi import APIRouter, Path, Request, Response, status
-
+from api.auth import CurrentUser, refuse_change
 from api.db import Db
 from api.errors import NotFound
-from api.pagination import Limit, Skip
-from api.schemas.common import INT8_MAX
+from api.openapi import BODY, problems
+from api.params import Limit, PathId, Skip
+from api.schemas.auth import Owner
 from api.schemas.items import ItemCreate, ItemPublic, ItemsPublic, ItemUpdate
 from api.sql import queries
 
-router = APIRouter(prefix="/items", tags=["items"])
+router = APIRouter(prefix="/items", tags=["items"], responses=problems(422, 503))
 
 CREATE = queries.one("items/create", ItemPublic)
 GET_BY_ID = queries.one("items/get_by_id", ItemPublic)
 LIST = queries.many("items/list", ItemPublic)
 UPDATE = queries.one("items/update", ItemPublic)
 DELETE = queries.value("items/delete", int)
-
-ItemId = Annotated[int, Path(ge=1, le=INT8_MAX)]
-
-
-def _not_found(item_id: int) -> NotFound:
-    return NotFound(f"There is no item {item_id}.")
+GET_OWNER = queries.one("items/get_owner", Owner)
 
 
-@router.post("/", status_code=status.HTTP_201_CREATED)
-async def create_item(item: ItemCreate, db: Db, request: Request, response: Response) -> ItemPublic:
-    created = await db.run(CREATE, item.name, item.description, item.price)
+@router.post("/", status_code=status.HTTP_201_CREATED, responses=problems(*BODY, 401))
+async def create_item(item: ItemCreate, user: CurrentUser, db: Db, request: Request, response: Response) -> ItemPublic:
+    """Create an item owned by the signed-in user."""
+    created = await db.run(CREATE, user.id, item.name, item.description, item.price)
     response.headers["Location"] = str(request.url_for("read_item", item_id=created.id))
     return created
 
 
-@router.get("/{item_id}")
-async def read_item(item_id: ItemId, db: Db) -> ItemPublic:
+@router.get("/{item_id}", responses=problems(404))
+async def read_item(item_id: PathId, db: Db) -> ItemPublic:
     item = await db.run(GET_BY_ID, item_id)
     if item is None:
-        raise _not_found(item_id)
+        raise NotFound(f"There is no item {item_id}.")
     return item
 
 
 @router.get("/")
 async def list_items(db: Db, skip: Skip = 0, limit: Limit = 100) -> ItemsPublic:
+    """Items, oldest first."""
     return ItemsPublic(data=await db.run(LIST, skip, limit))
 
 
-@router.patch("/{item_id}")
-async def update_item(item_id: ItemId, changes: ItemUpdate, db: Db) -> ItemPublic:
+@router.patch("/{item_id}", responses=problems(*BODY, 401, 403, 404))
+async def update_item(item_id: PathId, changes: ItemUpdate, user: CurrentUser, db: Db) -> ItemPublic:
+    """Change the fields sent; the rest stay. Only the owner may."""
     item = await db.run(
         UPDATE,
         item_id,
+        user.id,
         changes.get("name"),
         "description" in changes,
         changes.get("description"),
         changes.get("price"),
     )
     if item is None:
-        raise _not_found(item_id)
+        raise refuse_change(await db.run(GET_OWNER, item_id), f"item {item_id}")
     return item
 
 
-@router.delete("/{item_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_item(item_id: ItemId, db: Db) -> None:
-    if await db.run(DELETE, item_id) is None:
-        raise _not_found(item_id)
+@router.delete("/{item_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 403, 404))
+async def delete_item(item_id: PathId, user: CurrentUser, db: Db) -> None:
+    """Delete an item. Only the owner may."""
+    if await db.run(DELETE, item_id, user.id) is None:
+        raise refuse_change(await db.run(GET_OWNER, item_id), f"item {item_id}")

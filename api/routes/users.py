@@ -1,38 +1,70 @@
-"""Users: sign-up and public profiles."""
+"""Users: sign-up, public profiles, and each user's own account at /users/me."""
 
-from typing import Annotated
+from fastapi import APIRouter, Request, Response, status
 
-from fastapi import APIRouter, Path, Request, Response, status
-
+from api.auth import BearerToken, CurrentUser, token_hash
 from api.db import Db
-from api.errors import NotFound
-from api.pagination import Limit, Skip
+from api.errors import Forbidden, NotFound
+from api.openapi import BODY, problems
+from api.params import Limit, PathId, Skip
 from api.passwords import PasswordsDep
-from api.schemas.common import INT8_MAX
-from api.schemas.users import UserCreate, UserPrivate, UserPublic, UsersPublic
+from api.schemas.users import UserCreate, UserPrivate, UserPublic, UsersPublic, UserUpdate
 from api.sql import queries
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(prefix="/users", tags=["users"], responses=problems(422, 503))
 
 CREATE = queries.one("users/create", UserPrivate)
 GET_BY_ID = queries.one("users/get_by_id", UserPublic)
 LIST = queries.many("users/list", UserPublic)
+GET_PASSWORD_HASH = queries.value("users/get_password_hash", str)
+UPDATE = queries.one("users/update", UserPrivate)
+DELETE = queries.nothing("users/delete")
 
-UserId = Annotated[int, Path(ge=1, le=INT8_MAX)]
 
-
-@router.post("/", status_code=status.HTTP_201_CREATED, responses={409: {"description": "Email or username taken"}})
+@router.post("/", status_code=status.HTTP_201_CREATED, responses=problems(*BODY, 409))
 async def create_user(
     user: UserCreate, db: Db, passwords: PasswordsDep, request: Request, response: Response
 ) -> UserPrivate:
-    # A taken email or username is decided by the unique index, inside the INSERT: no race.
+    """Sign up. A taken email or username is a 409 naming the field."""
+    # The unique indexes decide, inside the INSERT: no check-then-insert race.
     created = await db.run(CREATE, user.email, user.username, await passwords.hash(user.password))
     response.headers["Location"] = str(request.url_for("read_user", user_id=created.id))
     return created
 
 
-@router.get("/{user_id}")
-async def read_user(user_id: UserId, db: Db) -> UserPublic:
+# /users/me comes before /users/{user_id}, which would otherwise take "me" for an id.
+@router.get("/me", responses=problems(401))
+async def read_me(user: CurrentUser) -> UserPrivate:
+    """The signed-in user's own account."""
+    return user
+
+
+@router.patch("/me", responses=problems(*BODY, 401, 403, 409))
+async def update_me(
+    changes: UserUpdate, user: CurrentUser, token: BearerToken, db: Db, passwords: PasswordsDep
+) -> UserPrivate:
+    """Change the signed-in user's email, username or password. A new email or password
+    needs `current_password`; a new password signs out every other session."""
+    if "email" in changes or "password" in changes:
+        current = changes.get("current_password")
+        stored = await db.run(GET_PASSWORD_HASH, user.id)
+        if current is None or stored is None or not await passwords.verify(stored, current):
+            raise Forbidden("Changing the email or password needs the right current_password.")
+    new_hash = await passwords.hash(changes["password"]) if "password" in changes else None
+    updated = await db.run(UPDATE, user.id, changes.get("email"), changes.get("username"), new_hash, token_hash(token))
+    if updated is None:  # deleted meanwhile
+        raise NotFound("The account no longer exists.")
+    return updated
+
+
+@router.delete("/me", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401))
+async def delete_me(user: CurrentUser, db: Db) -> None:
+    """Delete the signed-in user's account, with their posts, items and tokens."""
+    await db.run(DELETE, user.id)
+
+
+@router.get("/{user_id}", responses=problems(404))
+async def read_user(user_id: PathId, db: Db) -> UserPublic:
     user = await db.run(GET_BY_ID, user_id)
     if user is None:
         raise NotFound(f"There is no user {user_id}.")
@@ -41,4 +73,5 @@ async def read_user(user_id: UserId, db: Db) -> UserPublic:
 
 @router.get("/")
 async def list_users(db: Db, skip: Skip = 0, limit: Limit = 100) -> UsersPublic:
+    """Public profiles, oldest first."""
     return UsersPublic(data=await db.run(LIST, skip, limit))

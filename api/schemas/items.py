@@ -6,11 +6,11 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
-from api.schemas.common import INT8_MAX, text
+from api.schemas.common import json_int, text
 
-ItemName = Annotated[text(1, 200, strip=True), Field(description="What the item is called.")]
+ItemName = Annotated[text(1, 200, blank=False), Field(description="What the item is called.")]
 ItemDescription = Annotated[text(0, 2000), Field(description="A longer description.")]
-Price = Annotated[int, Field(ge=0, le=INT8_MAX, description="Price in cents, zero or more.")]
+Price = json_int(0, "Price in cents, zero or more.")
 
 
 class ItemCreate(BaseModel):
@@ -33,6 +33,7 @@ class ItemUpdate(TypedDict, total=False):
 
 class ItemPublic(BaseModel):
     id: int
+    owner_id: int | None = Field(description="The user who created it; null for items older than owners.")
     name: str
     description: str | None
     price: int

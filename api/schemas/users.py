@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,32}$"  # no '@': a login name is a username or an email
 
@@ -12,7 +13,14 @@ Username = Annotated[
     StringConstraints(pattern=USERNAME_PATTERN),
     Field(description="3 to 32 letters, digits, '_', '.' or '-'; unique regardless of case."),
 ]
-Email = Annotated[EmailStr, Field(max_length=254, description="Unique regardless of case.")]
+Email = Annotated[
+    EmailStr,
+    Field(
+        max_length=254,
+        description="Unique regardless of case. Addresses at reserved domains that never receive mail "
+        "(.test, .invalid, .localhost, .local …) are refused.",
+    ),
+]
 # OWASP: at least 8 characters, long passphrases allowed, a cap so hashing cost stays bounded.
 Password = Annotated[
     str,
@@ -41,6 +49,18 @@ class UserPrivate(UserPublic):
     """A user as they see themselves."""
 
     email: str
+
+
+class UserUpdate(TypedDict, total=False):
+    """The fields to change; a field left out stays as it is. Changing the email or the
+    password needs the current password."""
+
+    __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
+
+    email: Email
+    username: Username
+    password: Password
+    current_password: Annotated[str, StringConstraints(max_length=128)]
 
 
 class UsersPublic(BaseModel):

@@ -1,9 +1,10 @@
--- Create an item.
--- $1 name text
--- $2 description text
--- $3 price bigint
+-- Create an item owned by the given user.
+-- $1 owner_id bigint
+-- $2 name text
+-- $3 description text
+-- $4 price bigint
 -- returns: one row
 
-INSERT INTO items (name, description, price)
-VALUES ($1, $2, $3)
-RETURNING id, name, description, price, created_at, updated_at;
+INSERT INTO items (owner_id, name, description, price)
+VALUES ($1, $2, $3, $4)
+RETURNING id, owner_id, name, description, price, created_at, updated_at;

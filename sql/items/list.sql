@@ -3,7 +3,7 @@
 -- $2 limit bigint
 -- returns: many rows
 
-SELECT id, name, description, price, created_at, updated_at
+SELECT id, owner_id, name, description, price, created_at, updated_at
 FROM items
 ORDER BY id
 LIMIT $2

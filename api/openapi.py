@@ -1,0 +1,64 @@
+"""The OpenAPI document: every error a route can answer, as the problem details it really sends.
+
+Routes declare their error statuses with `problems(404, 409)`. FastAPI files any response
+model under `application/json`; the document is then rewritten once so that every 4xx and
+5xx body is `application/problem+json`, the content type errors.py sends.
+"""
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from api.errors import PROBLEM_JSON, Problem, ValidationProblem
+
+DESCRIPTIONS = {
+    400: "The body could not be read (not UTF-8, or not the declared content type)",
+    401: "No valid bearer token: sign in at /auth/token",
+    403: "Not yours: only its owner may do this",
+    404: "Not found",
+    409: "Conflicts with data already there",
+    413: "The request body is larger than the service accepts",
+    422: "The request is not valid; `errors` lists each offending field",
+    429: "Too many attempts; wait `Retry-After` seconds",
+    503: "The database is unavailable; retry after `Retry-After` seconds",
+}
+
+
+# What any route that reads a body may answer besides its own errors.
+BODY = (400, 413)
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route or router that may answer with these error statuses."""
+    return {
+        status: {"model": ValidationProblem if status == 422 else Problem, "description": DESCRIPTIONS[status]}
+        for status in statuses
+    }
+
+
+def _errors_as_problems(document: dict[str, Any]) -> dict[str, Any]:
+    for path in document["paths"].values():
+        for operation in path.values():
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                if status[0] in "45" and "application/json" in content:
+                    content[PROBLEM_JSON] = content.pop("application/json")
+    return document
+
+
+def install(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _errors_as_problems(
+                get_openapi(
+                    title=app.title,
+                    version=app.version,
+                    description=app.description,
+                    routes=app.routes,
+                    tags=app.openapi_tags,
+                )
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,6 @@
+-- Delete a user; their posts, items, tokens and login attempts go with them (ON DELETE CASCADE).
+-- $1 id bigint
+-- returns: nothing
+
+DELETE FROM users
+WHERE id = $1;
