@@ -39,9 +39,8 @@ migrate: $(INSTALLED) ## apply pending migrations
 rollback: $(INSTALLED) ## undo the last migration
 	$(PY) -m api.tools.migrate rollback
 
-lint: $(INSTALLED) ## check the Python code's style
-	$(VENV)/bin/ruff check api tests
-	$(VENV)/bin/ruff format --check api tests
+lint: $(INSTALLED) ## sqlfluff over sql/, squawk over migrations/, ruff over the code
+	$(PY) -m api.tools.lint
 
 clean: ## remove .venv and caches (keeps .pgdata, your data)
 	rm -rf $(VENV) .pytest_cache

@@ -11,7 +11,7 @@ from tests.conftest import test_queries
 
 
 class Table(BaseModel):
-    name: str
+    table_name: str
 
 
 class ItemOwner(BaseModel):
@@ -37,7 +37,7 @@ async def run(url: str, statement, *args):
 
 
 async def tables(url: str) -> list[str]:
-    return [t.name for t in await run(url, TABLES)]
+    return [t.table_name for t in await run(url, TABLES)]
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,10 @@
 -- $1 login text
 -- returns: one row
 
-SELECT id, password_hash
+SELECT
+    id,
+    password_hash
 FROM users
-WHERE lower(username) = lower($1)
+WHERE
+    lower(username) = lower($1)
     OR lower(email) = lower($1);

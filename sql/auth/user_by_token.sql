@@ -2,7 +2,11 @@
 -- $1 token_hash bytea
 -- returns: one row
 
-SELECT u.id, u.email, u.username, u.created_at
+SELECT
+    u.id,
+    u.email,
+    u.username,
+    u.created_at
 FROM tokens AS t
 INNER JOIN users AS u ON t.user_id = u.id
 WHERE

@@ -2,6 +2,13 @@
 -- $1 id bigint
 -- returns: one row
 
-SELECT id, owner_id, name, description, price, created_at, updated_at
+SELECT
+    id,
+    owner_id,
+    name,
+    description,
+    price,
+    created_at,
+    updated_at
 FROM items
 WHERE id = $1;

@@ -3,8 +3,14 @@
 -- $2 limit bigint
 -- returns: many rows
 
-SELECT id, owner_id, name, description, price, created_at, updated_at
+SELECT
+    id,
+    owner_id,
+    name,
+    description,
+    price,
+    created_at,
+    updated_at
 FROM items
 ORDER BY id
-LIMIT $2
-OFFSET $1;
+LIMIT $2 OFFSET $1;

@@ -14,5 +14,4 @@ SELECT
 FROM posts AS p
 INNER JOIN users AS u ON p.author_id = u.id
 ORDER BY p.id
-LIMIT $2
-OFFSET $1;
+LIMIT $2 OFFSET $1;

@@ -15,5 +15,4 @@ FROM posts AS p
 INNER JOIN users AS u ON p.author_id = u.id
 WHERE p.author_id = $1
 ORDER BY p.id
-LIMIT $3
-OFFSET $2;
+LIMIT $3 OFFSET $2;

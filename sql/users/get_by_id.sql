@@ -2,6 +2,9 @@
 -- $1 id bigint
 -- returns: one row
 
-SELECT id, username, created_at
+SELECT
+    id,
+    username,
+    created_at
 FROM users
 WHERE id = $1;

@@ -3,8 +3,10 @@
 -- $2 limit bigint
 -- returns: many rows
 
-SELECT id, username, created_at
+SELECT
+    id,
+    username,
+    created_at
 FROM users
 ORDER BY id
-LIMIT $2
-OFFSET $1;
+LIMIT $2 OFFSET $1;

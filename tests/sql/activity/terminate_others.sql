@@ -5,6 +5,7 @@
 
 SELECT count(pg_terminate_backend(pid))
 FROM pg_stat_activity
-WHERE datname = current_database()
+WHERE
+    datname = current_database()
     AND application_name = $1
     AND pid <> pg_backend_pid();

@@ -3,5 +3,6 @@
 
 SELECT count(*)
 FROM pg_stat_activity
-WHERE datname = current_database()
+WHERE
+    datname = current_database()
     AND wait_event_type = 'Lock';
