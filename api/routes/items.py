@@ -7,9 +7,10 @@ from api.auth import CurrentUser, refuse_change
 from api.db import Db
 from api.errors import NotFound
 from api.openapi import BODY, problems
-from api.params import Limit, PathId, Skip
+from api.pagination import Count, Cursor, Limit, Position, Skip, count_wanted, page_of
+from api.params import PathId
 from api.schemas.auth import Owner
-from api.schemas.items import ItemCreate, ItemPublic, ItemsPublic, ItemUpdate
+from api.schemas.items import AttributeFilter, ItemCreate, ItemPublic, ItemsPublic, ItemUpdate, PriceBound
 from api.sql import queries
 
 router = APIRouter(prefix="/items", tags=["items"], responses=problems(422, 503))
@@ -17,6 +18,7 @@ router = APIRouter(prefix="/items", tags=["items"], responses=problems(422, 503)
 CREATE = queries.one("items/create", ItemPublic)
 GET_BY_ID = queries.one("items/get_by_id", ItemPublic)
 LIST = queries.many("items/list", ItemPublic)
+COUNT = queries.value("items/count", int)
 UPDATE = queries.one("items/update", ItemPublic)
 DELETE = queries.value("items/delete", int)
 GET_OWNER = queries.one("items/get_owner", Owner)
@@ -25,7 +27,7 @@ GET_OWNER = queries.one("items/get_owner", Owner)
 @router.post("/", status_code=status.HTTP_201_CREATED, responses=problems(*BODY, 401))
 async def create_item(item: ItemCreate, user: CurrentUser, db: Db, request: Request, response: Response) -> ItemPublic:
     """Create an item owned by the signed-in user."""
-    created = await db.run(CREATE, user.id, item.name, item.description, item.price)
+    created = await db.run(CREATE, user.id, item.name, item.description, item.price, item.attributes)
     response.headers["Location"] = str(request.url_for("read_item", item_id=created.id))
     return created
 
@@ -39,9 +41,24 @@ async def read_item(item_id: PathId, db: Db) -> ItemPublic:
 
 
 @router.get("/")
-async def list_items(db: Db, skip: Skip = 0, limit: Limit = 100) -> ItemsPublic:
-    """Items, oldest first."""
-    return ItemsPublic(data=await db.run(LIST, skip, limit))
+async def list_items(
+    request: Request,
+    response: Response,
+    db: Db,
+    cursor: Cursor = None,
+    skip: Skip = 0,
+    limit: Limit = 100,
+    min_price: PriceBound = None,
+    max_price: PriceBound = None,
+    attr: AttributeFilter = None,
+    count: Count = False,
+) -> ItemsPublic:
+    """Items, oldest first; `attr=color:red` (repeatable) keeps those whose attributes hold all pairs."""
+    after = cursor.id if cursor else None
+    rows = await db.run(LIST, after, skip, limit + 1, min_price, max_price, attr)
+    data, next_url = page_of(request, response, rows, limit, lambda item: Position(id=item.id))
+    total = await db.run(COUNT, min_price, max_price, attr) if count_wanted(request, response, count) else None
+    return ItemsPublic(data=data, next=next_url, count=total)
 
 
 @router.patch("/{item_id}", responses=problems(*BODY, 401, 403, 404))
@@ -55,6 +72,7 @@ async def update_item(item_id: PathId, changes: ItemUpdate, user: CurrentUser, d
         "description" in changes,
         changes.get("description"),
         changes.get("price"),
+        changes.get("attributes"),
     )
     if item is None:
         raise refuse_change(await db.run(GET_OWNER, item_id), f"item {item_id}")

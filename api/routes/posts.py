@@ -1,14 +1,19 @@
-"""Posts, each with its author embedded, fetched in the same statement."""
+"""Posts, each with its author and tags, fetched in the same statement; full-text search;
+tags written with their post in one transaction."""
 
-from fastapi import APIRouter, Request, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
 
 from api.auth import CurrentUser, refuse_change
-from api.db import Db
+from api.db import Db, Session
 from api.errors import NotFound
 from api.openapi import BODY, problems
-from api.params import Limit, PathId, Skip
+from api.pagination import Count, Cursor, Limit, Position, Skip, count_wanted, page_of
+from api.params import PathId
 from api.schemas.auth import Owner
-from api.schemas.posts import PostCreate, PostPublic, PostsPublic, PostUpdate
+from api.schemas.common import text
+from api.schemas.posts import PostCreate, PostFound, PostPublic, PostsPublic, PostUpdate, Tag
 from api.schemas.users import UserPublic
 from api.sql import queries
 
@@ -17,18 +22,51 @@ by_author = APIRouter(prefix="/users", tags=["posts"], responses=problems(422, 5
 
 CREATE = queries.one("posts/create", PostPublic)
 GET_BY_ID = queries.one("posts/get_by_id", PostPublic)
-LIST = queries.many("posts/list", PostPublic)
-LIST_BY_AUTHOR = queries.many("posts/list_by_author", PostPublic)
+LIST = queries.many("posts/list", PostFound)
+LIST_BY_TAG = queries.many("posts/list_by_tag", PostFound)
+LIST_BY_AUTHOR = queries.many("posts/list_by_author", PostFound)
+SEARCH = queries.many("posts/search", PostFound)
+COUNT = queries.value("posts/count", int)
+COUNT_BY_TAG = queries.value("posts/count_by_tag", int)
+COUNT_BY_AUTHOR = queries.value("posts/count_by_author", int)
+COUNT_SEARCH = queries.value("posts/count_search", int)
 UPDATE = queries.one("posts/update", PostPublic)
+SET_TAGS = queries.nothing("posts/set_tags")
 DELETE = queries.value("posts/delete", int)
 GET_OWNER = queries.one("posts/get_owner", Owner)
 GET_USER = queries.one("users/get_by_id", UserPublic)
 
+SearchQuery = Annotated[
+    text(1, 200) | None,
+    Query(description='Full-text search, as in a web search: words, "quoted phrases", or, -word. Best match first.'),
+]
+Highlight = Annotated[bool, Query(description="With `q`: add a `snippet` of the matching text to each post.")]
+TagFilter = Annotated[Tag | None, Query(description="Only posts carrying this tag.")]
+
+
+def _newest_first(post: PostFound) -> Position:
+    return Position(id=post.id)
+
+
+def _best_first(post: PostFound) -> Position:
+    return Position(id=post.id, rank=post.rank)
+
+
+async def _tag_and_reread(db: Session, post_id: int, tags: list[str]) -> PostPublic | None:
+    """Inside the post's transaction: its tags, then the post as now stored."""
+    await db.run(SET_TAGS, post_id, tags)
+    return await db.run(GET_BY_ID, post_id)
+
 
 @router.post("/", status_code=status.HTTP_201_CREATED, responses=problems(*BODY, 401))
 async def create_post(post: PostCreate, user: CurrentUser, db: Db, request: Request, response: Response) -> PostPublic:
-    """Write a post, as the signed-in user."""
-    created = await db.run(CREATE, user.id, post.title, post.content)
+    """Write a post, as the signed-in user; with its tags, in one transaction."""
+    if post.tags:
+        async with db.transaction():
+            created = await db.run(CREATE, user.id, post.title, post.content)
+            created = await _tag_and_reread(db, created.id, post.tags)
+    else:
+        created = await db.run(CREATE, user.id, post.title, post.content)
     response.headers["Location"] = str(request.url_for("read_post", post_id=created.id))
     return created
 
@@ -42,18 +80,48 @@ async def read_post(post_id: PathId, db: Db) -> PostPublic:
 
 
 @router.get("/")
-async def list_posts(db: Db, skip: Skip = 0, limit: Limit = 100) -> PostsPublic:
-    """Posts with their authors, oldest first."""
-    return PostsPublic(data=await db.run(LIST, skip, limit))
+async def list_posts(
+    request: Request,
+    response: Response,
+    db: Db,
+    q: SearchQuery = None,
+    highlight: Highlight = False,
+    tag: TagFilter = None,
+    cursor: Cursor = None,
+    skip: Skip = 0,
+    limit: Limit = 100,
+    count: Count = False,
+) -> PostsPublic:
+    """Posts with their authors and tags: newest first, or best match first with `q`."""
+    before = cursor.id if cursor else None
+    if q is not None:
+        after_rank = cursor.rank if cursor else None
+        rows = await db.run(SEARCH, q, after_rank, before, skip, limit + 1, highlight, tag)
+        position, counting = _best_first, (COUNT_SEARCH, q, tag)
+    elif tag is not None:
+        rows = await db.run(LIST_BY_TAG, tag, before, skip, limit + 1)
+        position, counting = _newest_first, (COUNT_BY_TAG, tag)
+    else:
+        rows = await db.run(LIST, before, skip, limit + 1)
+        position, counting = _newest_first, (COUNT,)
+    data, next_url = page_of(request, response, rows, limit, position)
+    total = await db.run(*counting) if count_wanted(request, response, count) else None
+    return PostsPublic(data=data, next=next_url, count=total)
 
 
 @router.patch("/{post_id}", responses=problems(*BODY, 401, 403, 404))
 async def update_post(post_id: PathId, changes: PostUpdate, user: CurrentUser, db: Db) -> PostPublic:
-    """Change a post; only its author may."""
-    post = await db.run(UPDATE, post_id, user.id, changes.get("title"), changes.get("content"))
-    if post is None:
-        raise refuse_change(await db.run(GET_OWNER, post_id), f"post {post_id}")
-    return post
+    """Change a post; only its author may. New tags replace the old, in the same transaction."""
+    if "tags" not in changes:
+        post = await db.run(UPDATE, post_id, user.id, changes.get("title"), changes.get("content"))
+        if post is None:
+            raise refuse_change(await db.run(GET_OWNER, post_id), f"post {post_id}")
+        return post
+    async with db.transaction():
+        post = await db.run(UPDATE, post_id, user.id, changes.get("title"), changes.get("content"))
+        if post is None:
+            raise refuse_change(await db.run(GET_OWNER, post_id), f"post {post_id}")
+        return await _tag_and_reread(db, post_id, changes["tags"])
 
 
 @router.delete("/{post_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 403, 404))
@@ -64,9 +132,20 @@ async def delete_post(post_id: PathId, user: CurrentUser, db: Db) -> None:
 
 
 @by_author.get("/{user_id}/posts", responses=problems(404))
-async def list_user_posts(user_id: PathId, db: Db, skip: Skip = 0, limit: Limit = 100) -> PostsPublic:
-    """One user's posts, oldest first."""
-    posts = await db.run(LIST_BY_AUTHOR, user_id, skip, limit)
-    if not posts and await db.run(GET_USER, user_id) is None:
+async def list_user_posts(
+    user_id: PathId,
+    request: Request,
+    response: Response,
+    db: Db,
+    cursor: Cursor = None,
+    skip: Skip = 0,
+    limit: Limit = 100,
+    count: Count = False,
+) -> PostsPublic:
+    """One user's posts, newest first."""
+    rows = await db.run(LIST_BY_AUTHOR, user_id, cursor.id if cursor else None, skip, limit + 1)
+    if not rows and await db.run(GET_USER, user_id) is None:
         raise NotFound(f"There is no user {user_id}.")
-    return PostsPublic(data=posts)
+    data, next_url = page_of(request, response, rows, limit, _newest_first)
+    total = await db.run(COUNT_BY_AUTHOR, user_id) if count_wanted(request, response, count) else None
+    return PostsPublic(data=data, next=next_url, count=total)

@@ -6,7 +6,8 @@ from api.auth import BearerToken, CurrentUser, token_hash
 from api.db import Db
 from api.errors import Forbidden, NotFound
 from api.openapi import BODY, problems
-from api.params import Limit, PathId, Skip
+from api.pagination import Count, Cursor, Limit, Position, Skip, count_wanted, page_of
+from api.params import PathId
 from api.passwords import PasswordsDep
 from api.schemas.users import UserCreate, UserPrivate, UserPublic, UsersPublic, UserUpdate
 from api.sql import queries
@@ -16,6 +17,7 @@ router = APIRouter(prefix="/users", tags=["users"], responses=problems(422, 503)
 CREATE = queries.one("users/create", UserPrivate)
 GET_BY_ID = queries.one("users/get_by_id", UserPublic)
 LIST = queries.many("users/list", UserPublic)
+COUNT = queries.value("users/count", int)
 GET_PASSWORD_HASH = queries.value("users/get_password_hash", str)
 UPDATE = queries.one("users/update", UserPrivate)
 DELETE = queries.nothing("users/delete")
@@ -72,6 +74,17 @@ async def read_user(user_id: PathId, db: Db) -> UserPublic:
 
 
 @router.get("/")
-async def list_users(db: Db, skip: Skip = 0, limit: Limit = 100) -> UsersPublic:
+async def list_users(
+    request: Request,
+    response: Response,
+    db: Db,
+    cursor: Cursor = None,
+    skip: Skip = 0,
+    limit: Limit = 100,
+    count: Count = False,
+) -> UsersPublic:
     """Public profiles, oldest first."""
-    return UsersPublic(data=await db.run(LIST, skip, limit))
+    rows = await db.run(LIST, cursor.id if cursor else None, skip, limit + 1)
+    data, next_url = page_of(request, response, rows, limit, lambda user: Position(id=user.id))
+    total = await db.run(COUNT) if count_wanted(request, response, count) else None
+    return UsersPublic(data=data, next=next_url, count=total)

@@ -1,16 +1,81 @@
 """What clients send and receive for items."""
 
+import math
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+import orjson
+from fastapi import Query
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
-from api.schemas.common import json_int, text
+from api.pagination import Page
+from api.schemas.common import MAX_JSON_INT, json_int, text
+
+MAX_ATTRIBUTES_BYTES = 4096
+
+
+def _storable_json(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
+    """jsonb stores neither NUL (\\u0000) nor NaN or infinities, and the object has a size cap."""
+    encoded = orjson.dumps(value)
+    if len(encoded) > MAX_ATTRIBUTES_BYTES:
+        raise ValueError(f"must be at most {MAX_ATTRIBUTES_BYTES} bytes as JSON")
+    if b"\\u0000" in encoded:
+        raise ValueError("must not contain NUL characters")
+    if not _finite(value):
+        raise ValueError("numbers must be finite")
+    return value
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_finite(v) for v in value)
+    return True
+
 
 ItemName = Annotated[text(1, 200, blank=False), Field(description="What the item is called.")]
 ItemDescription = Annotated[text(0, 2000), Field(description="A longer description.")]
 Price = json_int(0, "Price in cents, zero or more.")
+Attributes = Annotated[
+    dict[str, JsonValue],
+    AfterValidator(_storable_json),
+    Field(description=f"Free-form properties, a JSON object of at most {MAX_ATTRIBUTES_BYTES} bytes."),
+]
+
+
+def _containment(pairs: list[str] | None) -> dict[str, JsonValue] | None:
+    """`color:red` and `size:10` become {"color": "red", "size": 10}: a value that reads as a
+    JSON number, boolean or quoted string is that; anything else is the string as written."""
+    if not pairs:
+        return None
+    wanted: dict[str, JsonValue] = {}
+    for pair in pairs:
+        key, _, raw = pair.partition(":")
+        if key in wanted:
+            raise ValueError(f"names {key!r} twice: an object holds one value per key")
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            value = raw
+        wanted[key] = value if isinstance(value, str | int | float | bool) else raw
+    return wanted
+
+
+AttributePair = Annotated[str, StringConstraints(pattern=r"^[^:\x00]{1,100}:[^\x00]{0,500}$")]
+AttributeFilter = Annotated[
+    list[AttributePair] | None,
+    Query(
+        max_length=10,
+        description="`key:value`, repeatable: items whose attributes hold every pair. `size:10` is the number, "
+        '`size:"10"` the string.',
+    ),
+    AfterValidator(_containment),
+]
+PriceBound = Annotated[int | None, Query(ge=0, le=MAX_JSON_INT, description="Price bound in cents, inclusive.")]
 
 
 class ItemCreate(BaseModel):
@@ -19,16 +84,18 @@ class ItemCreate(BaseModel):
     name: ItemName
     description: ItemDescription | None = None
     price: Price
+    attributes: Attributes = Field(default_factory=dict)
 
 
 class ItemUpdate(TypedDict, total=False):
-    """The fields to change; a field left out stays as it is."""
+    """The fields to change; a field left out stays as it is. `attributes` is replaced whole."""
 
     __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
 
     name: ItemName
     description: ItemDescription | None
     price: Price
+    attributes: Attributes
 
 
 class ItemPublic(BaseModel):
@@ -37,9 +104,10 @@ class ItemPublic(BaseModel):
     name: str
     description: str | None
     price: int
+    attributes: dict[str, JsonValue]
     created_at: datetime
     updated_at: datetime
 
 
-class ItemsPublic(BaseModel):
-    data: list[ItemPublic]
+class ItemsPublic(Page[ItemPublic]):
+    pass

@@ -6,6 +6,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
+from api.pagination import Page
+
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,32}$"  # no '@': a login name is a username or an email
 
 Username = Annotated[
@@ -63,5 +65,5 @@ class UserUpdate(TypedDict, total=False):
     current_password: Annotated[str, StringConstraints(max_length=128)]
 
 
-class UsersPublic(BaseModel):
-    data: list[UserPublic]
+class UsersPublic(Page[UserPublic]):
+    pass

@@ -3,8 +3,9 @@
 -- $2 name text
 -- $3 description text
 -- $4 price bigint
+-- $5 attributes jsonb
 -- returns: one row
 
-INSERT INTO items (owner_id, name, description, price)
-VALUES ($1, $2, $3, $4)
-RETURNING id, owner_id, name, description, price, created_at, updated_at;
+INSERT INTO items (owner_id, name, description, price, attributes)
+VALUES ($1, $2, $3, $4, $5)
+RETURNING id, owner_id, name, description, price, attributes, created_at, updated_at;

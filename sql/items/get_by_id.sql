@@ -8,6 +8,7 @@ SELECT
     name,
     description,
     price,
+    attributes,
     created_at,
     updated_at
 FROM items

@@ -1,4 +1,5 @@
--- Write a post and return it with its author, in one statement.
+-- Write a post and return it with its author, in one statement. A new post has no tags
+-- yet: posts/set_tags gives it some, in the same transaction.
 -- $1 author_id bigint
 -- $2 title text
 -- $3 content text
@@ -16,6 +17,7 @@ SELECT
     c.content,
     c.created_at,
     c.updated_at,
+    '{}'::text[] AS tags,
     json_build_object('id', u.id, 'username', u.username) AS author
 FROM created AS c
 INNER JOIN users AS u ON c.author_id = u.id;

@@ -1,6 +1,7 @@
--- List users' public profiles, oldest first, one page at a time.
--- $1 skip bigint
--- $2 limit bigint
+-- List users' public profiles oldest first, one page at a time, after the cursor's id.
+-- $1 after_id bigint
+-- $2 skip bigint
+-- $3 limit bigint
 -- returns: many rows
 
 SELECT
@@ -8,5 +9,6 @@ SELECT
     username,
     created_at
 FROM users
+WHERE id > coalesce($1::bigint, 0)
 ORDER BY id
-LIMIT $2 OFFSET $1;
+LIMIT $3 OFFSET $2;

@@ -1,0 +1,7 @@
+-- Count one author's posts.
+-- $1 author_id bigint
+-- returns: a value
+
+SELECT count(*)
+FROM posts
+WHERE author_id = $1;

@@ -1,0 +1,111 @@
+"""Keyset pagination on every list: opaque cursors, next links in the body and the Link
+header, pages that stay put while rows are inserted, and counts only when asked for."""
+
+import pytest
+
+from tests.problems import error_locations
+
+LISTS = ["/items/", "/posts/", "/users/", "/users/{ann}/posts", "/posts/?tag=news", "/posts/?q=lamp"]
+
+
+@pytest.fixture
+async def listed(client, ann):
+    """Seven of everything (ann and six more users); every post tagged and findable."""
+    for n in range(7):
+        await client.post("/items/", json={"name": f"Lamp {n}", "price": n}, headers=ann.headers)
+        await client.post("/posts/", json={"title": f"Lamp {n}", "content": "x", "tags": ["news"]}, headers=ann.headers)
+    for n in range(6):
+        await client.post("/users/", json={"email": f"u{n}@example.com", "username": f"user{n}", "password": "x" * 8})
+    return ann
+
+
+async def walk(client, url, limit):
+    """Every page from url on, following next links; returns (rows, pages)."""
+    rows, pages, next_url = [], 0, url
+    while next_url:
+        response = await client.get(next_url, params={"limit": limit} if pages == 0 else None)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert len(body["data"]) <= limit
+        if body["next"]:
+            assert response.headers["link"] == f'<{body["next"]}>; rel="next"'
+        else:
+            assert "link" not in response.headers
+        rows += body["data"]
+        pages += 1
+        next_url = body["next"]
+    return rows, pages
+
+
+@pytest.mark.parametrize("url", LISTS)
+async def test_following_next_links_shows_every_row_exactly_once(client, listed, url):
+    url = url.format(ann=listed.id)
+    everything = (await client.get(url, params={"limit": 100})).json()["data"]
+
+    rows, pages = await walk(client, url, limit=3)
+
+    assert rows == everything
+    assert len(rows) == 7 and pages == 3
+
+
+async def test_a_full_last_page_links_to_nothing(client, ann):
+    for n in range(4):
+        await client.post("/items/", json={"name": f"n{n}", "price": 1}, headers=ann.headers)
+
+    response = await client.get("/items/", params={"limit": 4})
+
+    assert len(response.json()["data"]) == 4
+    assert response.json()["next"] is None
+
+
+async def test_pages_stay_put_while_posts_are_written(client, ann):
+    for n in range(6):
+        await client.post("/posts/", json={"title": f"Old {n}", "content": "x"}, headers=ann.headers)
+    first = (await client.get("/posts/", params={"limit": 3})).json()
+
+    for n in range(4):  # newer posts arrive on top while the client reads on
+        await client.post("/posts/", json={"title": f"New {n}", "content": "x"}, headers=ann.headers)
+    second = (await client.get(first["next"])).json()
+
+    titles = [p["title"] for p in first["data"] + second["data"]]
+    assert titles == ["Old 5", "Old 4", "Old 3", "Old 2", "Old 1", "Old 0"]
+
+
+async def test_skip_pages_shift_when_posts_are_written_which_cursors_avoid(client, ann):
+    for n in range(6):
+        await client.post("/posts/", json={"title": f"Old {n}", "content": "x"}, headers=ann.headers)
+    first = (await client.get("/posts/", params={"limit": 3})).json()
+    await client.post("/posts/", json={"title": "New", "content": "x"}, headers=ann.headers)
+
+    by_skip = (await client.get("/posts/", params={"limit": 3, "skip": 3})).json()
+
+    assert by_skip["data"][0]["title"] == first["data"][-1]["title"]  # shown twice: what cursors are for
+
+
+@pytest.mark.parametrize("cursor", ["nonsense!", "e30", "eyJpZCI6MH0", "eyJpZCI6ImEifQ", "x" * 201])
+async def test_a_cursor_not_handed_out_by_the_service_is_refused(client, cursor):
+    assert error_locations(await client.get("/items/", params={"cursor": cursor})) == [["query", "cursor"]]
+
+
+@pytest.mark.parametrize("url", LISTS)
+async def test_counts_come_only_when_asked_for(client, listed, url):
+    url = url.format(ann=listed.id)
+
+    plain = await client.get(url, params={"limit": 2})
+    flagged = await client.get(url, params={"limit": 2, "count": "true"})
+    preferred = await client.get(url, params={"limit": 2}, headers={"Prefer": "count=exact"})
+
+    assert plain.json()["count"] is None
+    assert flagged.json()["count"] == preferred.json()["count"] == 7
+    assert preferred.headers["preference-applied"] == "count=exact"
+    assert "preference-applied" not in flagged.headers
+
+
+async def test_the_default_list_sends_one_statement_and_a_count_one_more(client, listed, statements):
+    async with statements.recording() as plain:
+        await client.get("/posts/", params={"limit": 20})
+    async with statements.recording() as counted:
+        await client.get("/posts/", params={"limit": 20, "count": "true"})
+
+    assert plain == ["posts/list"]
+    assert counted == ["posts/list", "posts/count"]
