@@ -8,6 +8,7 @@ request holds at most one connection at any moment.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, TypeVar
@@ -41,11 +42,14 @@ StatementObserver = Callable[[LoggedQuery], None]
 
 def _connection_setup(observer: StatementObserver | None) -> Callable[[asyncpg.Connection], Awaitable[None]]:
     async def init(connection: asyncpg.Connection) -> None:
-        # json and jsonb arrive as Python objects, not as text to parse again.
-        for json_type in ("json", "jsonb"):
-            await connection.set_type_codec(
-                json_type, schema="pg_catalog", encoder=lambda v: orjson.dumps(v).decode(), decoder=orjson.loads
-            )
+        # json and jsonb arrive as Python objects, not as text to parse again. json only carries
+        # objects the queries build (a post's author): orjson, the fastest. jsonb carries what
+        # clients sent (item attributes), whose integers may pass 64 bits, orjson's limit:
+        # the standard library keeps them exact.
+        await connection.set_type_codec(
+            "json", schema="pg_catalog", encoder=lambda v: orjson.dumps(v).decode(), decoder=orjson.loads
+        )
+        await connection.set_type_codec("jsonb", schema="pg_catalog", encoder=json.dumps, decoder=json.loads)
         if observer is not None:
             connection.add_query_logger(observer)
 

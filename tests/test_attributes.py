@@ -113,3 +113,11 @@ async def test_update_replaces_the_attributes_whole(client, ann):
 
     assert response.json()["attributes"] == {"color": "black"}
     assert response.json()["price"] == item["price"]
+
+
+async def test_integers_beyond_64_bits_round_trip_exactly(client, ann):
+    big = {"serial": 2**70 + 1, "negative": -(2**80)}
+
+    item = (await client.post("/items/", json={"name": "x", "price": 1, "attributes": big}, headers=ann.headers)).json()
+
+    assert (await client.get(f"/items/{item['id']}")).json()["attributes"] == big

@@ -1,8 +1,8 @@
 """What clients send and receive for items."""
 
-import math
+import json
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 from fastapi import Query
@@ -10,31 +10,23 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, St
 from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
 from api.pagination import Page
-from api.schemas.common import MAX_JSON_INT, json_int, text
+from api.schemas.common import MAX_JSON_INT, NO_NUL, json_int, text
 
 MAX_ATTRIBUTES_BYTES = 4096
 
 
 def _storable_json(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
-    """jsonb stores neither NUL (\\u0000) nor NaN or infinities, and the object has a size cap."""
-    encoded = orjson.dumps(value)
-    if len(encoded) > MAX_ATTRIBUTES_BYTES:
-        raise ValueError(f"must be at most {MAX_ATTRIBUTES_BYTES} bytes as JSON")
-    if b"\\u0000" in encoded:
+    """jsonb stores neither NUL (\\u0000 is an escape JSON always writes) nor NaN or infinities,
+    and the object has a size cap, counted in UTF-8 bytes as sent."""
+    try:
+        encoded = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except ValueError:
+        raise ValueError("numbers must be finite") from None
+    if "\\u0000" in encoded:
         raise ValueError("must not contain NUL characters")
-    if not _finite(value):
-        raise ValueError("numbers must be finite")
+    if len(encoded.encode()) > MAX_ATTRIBUTES_BYTES:
+        raise ValueError(f"must be at most {MAX_ATTRIBUTES_BYTES} bytes as JSON")
     return value
-
-
-def _finite(value: Any) -> bool:
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, dict):
-        return all(_finite(v) for v in value.values())
-    if isinstance(value, list):
-        return all(_finite(v) for v in value)
-    return True
 
 
 ItemName = Annotated[text(1, 200, blank=False), Field(description="What the item is called.")]
@@ -43,7 +35,11 @@ Price = json_int(0, "Price in cents, zero or more.")
 Attributes = Annotated[
     dict[str, JsonValue],
     AfterValidator(_storable_json),
-    Field(description=f"Free-form properties, a JSON object of at most {MAX_ATTRIBUTES_BYTES} bytes."),
+    Field(
+        description=f"Free-form properties: a JSON object of at most {MAX_ATTRIBUTES_BYTES} bytes, with no NUL "
+        "character in any key or string, at any depth. Integers of any size are kept exactly.",
+        json_schema_extra={"propertyNames": {"pattern": NO_NUL}},
+    ),
 ]
 
 
