@@ -23,7 +23,19 @@ class Settings(BaseSettings):
     pool_min_size: int = Field(default=2, ge=0)
     pool_max_size: int = Field(default=10, ge=1)
     pool_acquire_timeout: float = Field(default=5.0, gt=0, description="seconds to wait for a free connection")
-    command_timeout: float = Field(default=10.0, gt=0, description="seconds one statement may take, client side")
+
+    # Timeouts, in seconds: every wait on the database ends, in a 503. The server cancels a
+    # statement, a lock wait and an idle transaction itself; the client's command timeout is
+    # the backstop for a server that stopped answering at all. 0 turns a server one off.
+    statement_timeout: float = Field(default=5.0, ge=0)
+    lock_timeout: float = Field(default=2.0, ge=0)
+    idle_in_transaction_timeout: float = Field(default=10.0, ge=0)
+    command_timeout: float = Field(default=10.0, gt=0)
+    connect_timeout: float = Field(default=5.0, gt=0, description="seconds one connection attempt may take")
+    # Starting with the database down: attempts before the service gives up and stops.
+    connect_attempts: int = Field(default=30, ge=1)
+    # On SIGTERM: seconds in-flight requests get to finish before the server closes them.
+    shutdown_timeout: float = Field(default=10.0, ge=0)
 
     # Seconds a client should wait before retrying after a 503.
     retry_after: int = Field(default=1, ge=0)
@@ -31,6 +43,9 @@ class Settings(BaseSettings):
     # Sign-in: how long a token lasts, and failed attempts per account per minute before a 429.
     token_ttl_seconds: int = Field(default=24 * 3600, ge=60)
     login_attempts_per_minute: int = Field(default=10, ge=1)
+
+    # How long the answer to a POST sent with an Idempotency-Key is kept for its retries.
+    idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=60)
 
     # Larger request bodies are refused with 413 before they are read.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)

@@ -8,7 +8,9 @@ request holds at most one connection at any moment.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, TypeVar
@@ -19,12 +21,14 @@ from asyncpg.connection import LoggedQuery
 from fastapi import Depends, Request
 
 from api.config import Settings
+from api.errors import ServiceUnavailable
 from api.sql import Returns, Statement
 
 R = TypeVar("R")
 
 APPLICATION_NAME = "api"
 
+# Fixed for every connection; the timeouts come from the settings (server_settings()).
 SERVER_SETTINGS = {
     "application_name": APPLICATION_NAME,
     # Short OLTP statements: compiling them costs more than it saves.
@@ -35,6 +39,25 @@ SERVER_SETTINGS = {
     # short statements costs microseconds of database CPU, which has room to spare.
     "plan_cache_mode": "force_custom_plan",
 }
+
+# After these, a connection cannot be trusted (its server went away, its protocol lost its
+# place): it is closed, not pooled again. The pool's reset does no round trip that would
+# otherwise notice, and the next request would inherit the wreck. A timed-out statement is
+# not among them: asyncpg cancels it on the server, and closing the connection first could
+# let it go on and commit after the client was told 503.
+BROKEN = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+    ConnectionError,  # reset, refused, aborted, broken pipe
+)
+
+CONNECT_BACKOFF_FIRST, CONNECT_BACKOFF_MAX = 0.5, 5.0  # seconds between attempts, doubling
+
+log = logging.getLogger("api.db")
 
 
 StatementObserver = Callable[[LoggedQuery], None]
@@ -62,31 +85,86 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
     default `RESET ALL; UNLISTEN *; ...` round trip on every release would buy nothing."""
 
 
-class Database:
-    """The pool, opened in the app's lifespan and closed when it ends."""
+def server_settings(settings: Settings) -> dict[str, str]:
+    def ms(seconds: float) -> str:
+        return str(round(seconds * 1000))
 
-    def __init__(self, pool: asyncpg.Pool, acquire_timeout: float) -> None:
-        self.pool = pool
-        self.acquire_timeout = acquire_timeout
+    return {
+        **SERVER_SETTINGS,
+        "statement_timeout": ms(settings.statement_timeout),
+        "lock_timeout": ms(settings.lock_timeout),
+        "idle_in_transaction_session_timeout": ms(settings.idle_in_transaction_timeout),
+    }
+
+
+class Database:
+    """The pool: opened in the app's lifespan (connect) and closed when it ends.
+
+    Until the pool is open, `pool` is None and every statement is a 503: the service answers
+    (its liveness does not depend on the database) while it keeps trying to connect."""
+
+    def __init__(self, settings: Settings, observer: StatementObserver | None = None) -> None:
+        if settings.database_url is None:
+            raise RuntimeError("DATABASE_URL is not set (make run and make test set it for you)")
+        self.settings = settings
+        self.observer = observer
+        self.acquire_timeout = settings.pool_acquire_timeout
+        self.pool: asyncpg.Pool | None = None
 
     @classmethod
     async def open(cls, settings: Settings, observer: StatementObserver | None = None) -> Database:
-        """Open the pool; `observer`, if given, hears of every statement any connection runs."""
-        if settings.database_url is None:
-            raise RuntimeError("DATABASE_URL is not set (make run and make test set it for you)")
-        pool = await asyncpg.create_pool(
+        """A database with its pool open, or the error that kept it shut (for tools and tests)."""
+        database = cls(settings, observer)
+        await database.try_connect()
+        return database
+
+    async def try_connect(self) -> None:
+        settings = self.settings
+        assert settings.database_url is not None  # checked in __init__
+        self.pool = await asyncpg.create_pool(
             settings.database_url.get_secret_value(),
             min_size=settings.pool_min_size,
             max_size=settings.pool_max_size,
+            timeout=settings.connect_timeout,
             command_timeout=settings.command_timeout,
-            init=_connection_setup(observer),
+            init=_connection_setup(self.observer),
             reset=_keep_session,
-            server_settings=SERVER_SETTINGS,
+            server_settings=server_settings(settings),
         )
-        return cls(pool, settings.pool_acquire_timeout)
+
+    async def connect(self, attempts: int, first_over: asyncio.Event | None = None) -> bool:
+        """Open the pool, retrying up to `attempts` times with a growing pause; False if it never
+        opened. `first_over` is set once the first attempt is over, whatever its outcome."""
+        pause = CONNECT_BACKOFF_FIRST
+        for attempt in range(1, attempts + 1):
+            try:
+                await self.try_connect()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:  # TimeoutError is an OSError
+                if first_over is not None:
+                    first_over.set()
+                if attempt == attempts:
+                    log.error("giving up on the database after %d attempts: %s", attempts, _reason(error))
+                    return False
+                log.warning(
+                    "database not reachable (attempt %d of %d): %s; next try in %.1f s",
+                    attempt, attempts, _reason(error), pause,
+                )  # fmt: skip
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, CONNECT_BACKOFF_MAX)
+            else:
+                if first_over is not None:
+                    first_over.set()
+                log.info("connected to the database (attempt %d)", attempt)
+                return True
+        return False
 
     async def close(self) -> None:
-        await self.pool.close()
+        if self.pool is not None:
+            await self.pool.close()
+
+
+def _reason(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
 _METHODS = {Returns.ONE: "fetchrow", Returns.MANY: "fetch", Returns.VALUE: "fetchval", Returns.NOTHING: "execute"}
@@ -96,6 +174,12 @@ async def _run_on(connection: Any, statement: Statement[R], args: tuple[Any, ...
     query = statement.query
     raw = await getattr(connection, _METHODS[query.returns])(query.text, *args)
     return statement.convert(raw)
+
+
+def _pool(database: Database) -> asyncpg.Pool:
+    if database.pool is None:
+        raise ServiceUnavailable("The service is still connecting to its database.")
+    return database.pool
 
 
 class Session:
@@ -111,21 +195,33 @@ class Session:
         if self._connection is not None:
             return await _run_on(self._connection, statement, args)
         database = self._database
-        async with database.pool.acquire(timeout=database.acquire_timeout) as connection:
-            return await _run_on(connection, statement, args)
+        async with _pool(database).acquire(timeout=database.acquire_timeout) as connection:
+            try:
+                return await _run_on(connection, statement, args)
+            except BROKEN:
+                connection.terminate()
+                raise
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Session]:
-        """All statements run inside commit together, or none does."""
+        """All statements run inside commit together, or none does. Inside another
+        transaction this is a savepoint: it rolls back alone, and commits with the outer one."""
         if self._connection is not None:
-            raise RuntimeError("transactions do not nest")
-        database = self._database
-        async with database.pool.acquire(timeout=database.acquire_timeout) as connection, connection.transaction():
-            self._connection = connection
-            try:
+            async with self._connection.transaction():
                 yield self
-            finally:
-                self._connection = None
+            return
+        database = self._database
+        async with _pool(database).acquire(timeout=database.acquire_timeout) as connection:
+            try:
+                async with connection.transaction():
+                    self._connection = connection
+                    try:
+                        yield self
+                    finally:
+                        self._connection = None
+            except BROKEN:
+                connection.terminate()
+                raise
 
 
 async def _session(request: Request) -> Session:

@@ -123,6 +123,7 @@ UNAVAILABLE = (
     asyncpg.TransactionRollbackError,  # 40: serialization failure, deadlock
     asyncpg.IdleInTransactionSessionTimeoutError,  # 25P03
     asyncpg.InterfaceError,  # the client side of a lost connection
+    asyncpg.exceptions.InternalClientError,  # a connection whose protocol lost its place as it died
     OSError,  # refused or reset while (re)connecting
 )
 

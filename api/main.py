@@ -1,5 +1,8 @@
 """The app factory and its lifespan: `uvicorn --factory api.main:create_app`."""
 
+import asyncio
+import os
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -23,17 +26,33 @@ change or delete it.
 """
 
 
+def stop_process() -> None:
+    """Ask the server to shut down, as an orchestrator would: it drains and exits."""
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+async def _connect_or_stop(database: Database, attempts: int, first_over: asyncio.Event) -> None:
+    # Past its bounded attempts the service stops rather than hide the fault: an orchestrator
+    # restarts it, and someone sees why in the log.
+    if not await database.connect(attempts, first_over):
+        stop_process()
+
+
 def create_app(settings: Settings | None = None, observer: StatementObserver | None = None) -> FastAPI:
     """The app; `observer`, if given, hears of every statement sent to the database."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.database = await Database.open(settings, observer)
+        database = app.state.database = Database(settings, observer)
+        first_over = asyncio.Event()
+        connecting = asyncio.create_task(_connect_or_stop(database, settings.connect_attempts, first_over))
+        await first_over.wait()  # connected, usually; if not, serve 503s while trying on
         try:
             yield
         finally:
-            await app.state.database.close()
+            connecting.cancel()
+            await database.close()
 
     app = FastAPI(
         title="Items, users and posts API",

@@ -54,7 +54,7 @@ class QueryFileError(Exception):
         self.path = path
 
 
-class UnknownQueryError(LookupError):
+class UnknownQueryError(KeyError):
     """Code named a query that has no file."""
 
 
