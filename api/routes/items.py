@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response, status
 from api.auth import CurrentUser, refuse_change
 from api.db import Db
 from api.errors import NotFound
+from api.idempotency import IdempotencyKey, answer_once
 from api.openapi import BODY, problems
 from api.pagination import Count, Cursor, Limit, Position, Skip, count_wanted, page_of
 from api.params import PathId
@@ -24,12 +25,17 @@ DELETE = queries.value("items/delete", int)
 GET_OWNER = queries.one("items/get_owner", Owner)
 
 
-@router.post("/", status_code=status.HTTP_201_CREATED, responses=problems(*BODY, 401))
-async def create_item(item: ItemCreate, user: CurrentUser, db: Db, request: Request, response: Response) -> ItemPublic:
-    """Create an item owned by the signed-in user."""
-    created = await db.run(CREATE, user.id, item.name, item.description, item.price, item.attributes)
-    response.headers["Location"] = str(request.url_for("read_item", item_id=created.id))
-    return created
+@router.post("/", status_code=status.HTTP_201_CREATED, responses=problems(*BODY, 401, 409))
+async def create_item(
+    item: ItemCreate, user: CurrentUser, db: Db, request: Request, key: IdempotencyKey = None
+) -> ItemPublic:
+    """Create an item owned by the signed-in user (once per `Idempotency-Key`)."""
+
+    async def write() -> tuple[ItemPublic, dict[str, str]]:
+        created = await db.run(CREATE, user.id, item.name, item.description, item.price, item.attributes)
+        return created, {"Location": str(request.url_for("read_item", item_id=created.id))}
+
+    return await answer_once(db, request, key, f"user:{user.id}", status.HTTP_201_CREATED, write)
 
 
 @router.get("/{item_id}", responses=problems(404))

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from api.auth import CurrentUser, refuse_change
 from api.db import Db, Session
 from api.errors import NotFound
+from api.idempotency import IdempotencyKey, answer_once
 from api.openapi import BODY, problems
 from api.pagination import Count, Cursor, Limit, Position, Skip, count_wanted, page_of
 from api.params import PathId
@@ -58,17 +59,22 @@ async def _tag_and_reread(db: Session, post_id: int, tags: list[str]) -> PostPub
     return await db.run(GET_BY_ID, post_id)
 
 
-@router.post("/", status_code=status.HTTP_201_CREATED, responses=problems(*BODY, 401))
-async def create_post(post: PostCreate, user: CurrentUser, db: Db, request: Request, response: Response) -> PostPublic:
-    """Write a post, as the signed-in user; with its tags, in one transaction."""
-    if post.tags:
-        async with db.transaction():
+@router.post("/", status_code=status.HTTP_201_CREATED, responses=problems(*BODY, 401, 409))
+async def create_post(
+    post: PostCreate, user: CurrentUser, db: Db, request: Request, key: IdempotencyKey = None
+) -> PostPublic:
+    """Write a post, as the signed-in user; with its tags, in one transaction (once per `Idempotency-Key`)."""
+
+    async def write() -> tuple[PostPublic, dict[str, str]]:
+        if post.tags:
+            async with db.transaction():
+                created = await db.run(CREATE, user.id, post.title, post.content)
+                created = await _tag_and_reread(db, created.id, post.tags)
+        else:
             created = await db.run(CREATE, user.id, post.title, post.content)
-            created = await _tag_and_reread(db, created.id, post.tags)
-    else:
-        created = await db.run(CREATE, user.id, post.title, post.content)
-    response.headers["Location"] = str(request.url_for("read_post", post_id=created.id))
-    return created
+        return created, {"Location": str(request.url_for("read_post", post_id=created.id))}
+
+    return await answer_once(db, request, key, f"user:{user.id}", status.HTTP_201_CREATED, write)
 
 
 @router.get("/{post_id}", responses=problems(404))

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Request, Response, status
 from api.auth import BearerToken, CurrentUser, token_hash
 from api.db import Db
 from api.errors import Forbidden, NotFound
+from api.idempotency import IdempotencyKey, answer_once
 from api.openapi import BODY, problems
 from api.pagination import Count, Cursor, Limit, Position, Skip, count_wanted, page_of
 from api.params import PathId
@@ -25,13 +26,17 @@ DELETE = queries.nothing("users/delete")
 
 @router.post("/", status_code=status.HTTP_201_CREATED, responses=problems(*BODY, 409))
 async def create_user(
-    user: UserCreate, db: Db, passwords: PasswordsDep, request: Request, response: Response
+    user: UserCreate, db: Db, passwords: PasswordsDep, request: Request, key: IdempotencyKey = None
 ) -> UserPrivate:
-    """Sign up. A taken email or username is a 409 naming the field."""
-    # The unique indexes decide, inside the INSERT: no check-then-insert race.
-    created = await db.run(CREATE, user.email, user.username, await passwords.hash(user.password))
-    response.headers["Location"] = str(request.url_for("read_user", user_id=created.id))
-    return created
+    """Sign up. A taken email or username is a 409 naming the field (once per `Idempotency-Key`)."""
+    password_hash = await passwords.hash(user.password)  # before any transaction: it takes a while
+
+    async def write() -> tuple[UserPrivate, dict[str, str]]:
+        # The unique indexes decide, inside the INSERT: no check-then-insert race.
+        created = await db.run(CREATE, user.email, user.username, password_hash)
+        return created, {"Location": str(request.url_for("read_user", user_id=created.id))}
+
+    return await answer_once(db, request, key, "anonymous", status.HTTP_201_CREATED, write)
 
 
 # /users/me comes before /users/{user_id}, which would otherwise take "me" for an id.

@@ -1,0 +1,5 @@
+-- How many items there are.
+-- returns: a value
+
+SELECT count(*)
+FROM items;
