@@ -17,7 +17,13 @@ ifdef DATABASE_URL
 export DATABASE_URL
 endif
 
-.PHONY: help run test migrate rollback lint clean
+WORKERS ?= 1
+USERS ?= 10000
+POSTS ?= 100000
+ITEMS ?= 100000
+BENCH_ARGS ?=
+
+.PHONY: help run serve test migrate rollback seed explain bench lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -30,6 +36,9 @@ $(INSTALLED): pyproject.toml
 run: $(INSTALLED) ## serve on HOST:PORT (default 127.0.0.1:8000) with reload, migrating first
 	$(PY) -m api.tools.serve --reload
 
+serve: $(INSTALLED) ## serve the production way: WORKERS processes, no reload, no access log, uvloop + httptools
+	$(PY) -m api.tools.serve --workers $(WORKERS)
+
 test: $(INSTALLED) ## run the whole suite against a database of its own
 	$(PY) -m pytest
 
@@ -38,6 +47,15 @@ migrate: $(INSTALLED) ## apply pending migrations
 
 rollback: $(INSTALLED) ## undo the last migration
 	$(PY) -m api.tools.migrate rollback
+
+seed: $(INSTALLED) ## replace the development data: USERS, POSTS, ITEMS deterministic rows (password: seeded-password)
+	$(PY) -m api.tools.seed --users $(USERS) --posts $(POSTS) --items $(ITEMS)
+
+explain: $(INSTALLED) ## every named query's plan on the seeded development data
+	$(PY) -m api.tools.explain
+
+bench: $(INSTALLED) ## the service against FastAPI and Starlette floors, 1 and 2 workers (BENCH_ARGS=--quick: a minute)
+	$(PY) -m tests.bench $(BENCH_ARGS)
 
 lint: $(INSTALLED) ## sqlfluff over sql/, squawk over migrations/, ruff over the code
 	$(PY) -m api.tools.lint

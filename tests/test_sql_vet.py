@@ -4,7 +4,9 @@ its header and its model; and proof that a migration drifting from a query is ca
 import asyncpg
 import pytest
 
-import api.main  # noqa: F401  (binds every query the service uses)
+import api.main
+import api.tools.explain  # noqa: F401  (and those of the tools)
+import api.tools.seed  # noqa: F401
 from api.sql import queries
 from tests.conftest import test_queries
 from tests.vet import vet

@@ -3,7 +3,8 @@
 Finds the database (DATABASE_URL, or the embedded server), applies pending migrations,
 then runs uvicorn on HOST:PORT from the settings.
 
-    python -m api.tools.serve [--reload] [--workers N]
+    python -m api.tools.serve --reload          development: restart on code changes, access log
+    python -m api.tools.serve [--workers N]     production: N processes, uvloop and httptools, no access log
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 import logging
 import logging.config
 import os
+from typing import Any
 
 import uvicorn
 
@@ -22,30 +24,52 @@ from api.tools.database import development_database
 
 log = logging.getLogger("api.tools.serve")
 
+APP = "api.main:create_app"
+
+
+def uvicorn_options(*, workers: int, reload: bool = False) -> dict[str, Any]:
+    """How uvicorn runs, in one place: the service and the bench's floor apps run the same way.
+
+    Production names uvloop and httptools outright, so that a missing one fails at startup
+    instead of uvicorn quietly falling back to the slower asyncio loop and h11 parser. It
+    writes no access log: a line per request costs throughput, and a proxy in front logs
+    requests anyway. Development reloads on change and logs every request.
+    """
+    if reload:
+        return {"reload": True, "access_log": True}
+    return {"workers": workers, "loop": "uvloop", "http": "httptools", "access_log": False}
+
+
+def run(app: str, settings: Settings, *, workers: int = 1, reload: bool = False) -> None:
+    """Run the ASGI app factory `app` ('module:function') on the settings' HOST:PORT."""
+    uvicorn.run(
+        app,
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        log_config=logging_config(settings.log_level),
+        timeout_graceful_shutdown=settings.shutdown_timeout,  # SIGTERM: drain, then stop
+        **uvicorn_options(workers=workers, reload=reload),
+    )
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reload", action="store_true", help="restart on code changes (development)")
-    parser.add_argument("--workers", type=int, default=1, help="worker processes (production)")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (production; default 1)")
     args = parser.parse_args()
+    if args.workers < 1:
+        parser.error("--workers must be 1 or more")
+    if args.reload and args.workers != 1:
+        parser.error("--reload runs one process: it cannot be combined with --workers")
 
     settings = Settings()
-    config = logging_config(settings.log_level)
-    logging.config.dictConfig(config)
+    logging.config.dictConfig(logging_config(settings.log_level))
     with development_database(settings) as url:
         os.environ["DATABASE_URL"] = url  # the workers read their settings afresh
         applied = migrate.apply(url)
         log.info("migrations applied: %s", ", ".join(applied) or "none pending")
-        uvicorn.run(
-            "api.main:create_app",
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            reload=args.reload,
-            workers=None if args.reload else args.workers,
-            log_config=config,
-            access_log=args.reload,  # a log line per request costs throughput in production
-        )
+        run(APP, settings, workers=args.workers, reload=args.reload)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,12 @@
+"""`make bench`: the project against two floor apps, on the seeded development database.
+
+    python -m tests.bench [--quick] [--duration S] [--rounds N] [--connections 32,256]
+                          [--workers 1,2] [--workloads user,posts,search,create-item]
+
+Starts the API the production way (api/tools/serve.py: uvloop, httptools, no access log) and
+two floor apps running the same SQL from the registry with orjson and no validation (a plain
+FastAPI route, a bare Starlette handler), loads each from a separate process (wrk when
+installed, otherwise tests/bench/loadgen.py), alternating the three within every round, and
+prints the medians, the project's ratios to each floor, and each project worker's resident
+memory after startup and after the bench. Not collected by pytest (norecursedirs).
+"""

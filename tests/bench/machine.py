@@ -1,0 +1,73 @@
+"""What the figures were measured on: they mean little without the machine, the software and
+how busy the machine was (the load average before and after: others share these cores)."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shlex
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import asyncpg
+import psutil
+
+PACKAGES = ("fastapi", "starlette", "pydantic", "uvicorn", "uvloop", "httptools", "asyncpg", "orjson")
+
+
+def cpu_model() -> str:
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def cpus() -> str:
+    logical = os.cpu_count() or 0
+    physical = psutil.cpu_count(logical=False)
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else logical
+    return f"{logical} logical ({physical} physical, {available} available to this process)"
+
+
+def load_average() -> str:
+    return " ".join(f"{load:.2f}" for load in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+
+
+async def postgres_version(url: str) -> str:
+    """The server's version, from the connection's startup parameters (no statement sent)."""
+    connection = await asyncpg.connect(url)
+    try:
+        return connection.get_settings().server_version
+    finally:
+        await connection.close()
+
+
+def packages() -> str:
+    found = []
+    for name in PACKAGES:
+        try:
+            found.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{name} (missing)")
+    return ", ".join(found)
+
+
+def command() -> str:
+    """The command as typed, give or take the interpreter's path."""
+    return shlex.join(["python", "-m", "tests.bench", *sys.argv[1:]])
+
+
+def describe(postgres: str, loader: str, load_before: str, load_after: str) -> list[str]:
+    memory = psutil.virtual_memory().total / 2**30
+    return [
+        f"- CPU: {cpu_model()}, {cpus()}; {memory:.1f} GiB RAM",
+        f"- OS: {platform.platform()}",
+        f"- Python {platform.python_version()} ({platform.python_implementation()}); {packages()}",
+        f"- PostgreSQL {postgres}",
+        f"- Load generator: {loader}",
+        f"- Load average (1, 5, 15 min) before: {load_before}; after: {load_after}",
+        f"- Command: `{command()}`",
+    ]

@@ -1,0 +1,152 @@
+"""The figures: medians over rounds, the project's ratios to each floor, resident memory.
+
+Medians, because the machine is shared: one run that a neighbour's burst slowed should not
+move the figure. The range of requests/s over the rounds is printed beside each median so
+that the noise is visible. Errors are summed over every round, not taken as a median: one
+error anywhere is worth seeing. A ratio is of medians.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from tests.bench.loaders import RunResult
+from tests.bench.targets import FASTAPI_FLOOR, PROJECT, STARLETTE_FLOOR
+
+MEMORY_LIMIT = 1.2  # the issue's bound: after the bench, at most 1.2 × the size after startup
+MIB = 2**20
+
+
+@dataclass(frozen=True)
+class Measurement:
+    workers: int
+    connections: int
+    workload: str
+    target: str
+    round: int
+    result: RunResult
+
+
+@dataclass(frozen=True)
+class WorkerMemory:
+    workers: int
+    target: str
+    pid: int
+    after_startup: int
+    after_bench: int
+
+    @property
+    def ratio(self) -> float:
+        return self.after_bench / self.after_startup
+
+
+@dataclass(frozen=True)
+class Summary:
+    rps: float
+    rps_low: float
+    rps_high: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    requests: int
+    rounds: int
+
+    @classmethod
+    def of(cls, results: Sequence[RunResult]) -> Summary:
+        rates = [result.rps for result in results]
+        return cls(
+            rps=statistics.median(rates),
+            rps_low=min(rates),
+            rps_high=max(rates),
+            p50_ms=statistics.median(result.p50_ms for result in results),
+            p99_ms=statistics.median(result.p99_ms for result in results),
+            errors=sum(result.errors for result in results),
+            requests=sum(result.requests for result in results),
+            rounds=len(results),
+        )
+
+
+def summarize(measurements: Iterable[Measurement]) -> dict[tuple[int, int, str, str], Summary]:
+    groups: dict[tuple[int, int, str, str], list[RunResult]] = defaultdict(list)
+    for m in measurements:
+        groups[(m.workers, m.connections, m.workload, m.target)].append(m.result)
+    return {key: Summary.of(results) for key, results in groups.items()}
+
+
+def _ratio(numerator: float, denominator: float) -> str:
+    return f"{numerator / denominator:.2f}" if denominator else "n/a"
+
+
+HEADER = (
+    "| workers | conns | workload | target | req/s | req/s range | p50 ms | p99 ms | errors "
+    "| req/s ÷ FastAPI floor | req/s ÷ Starlette floor | p99 ÷ FastAPI floor | p99 ÷ Starlette floor |"
+)
+
+
+def results_table(measurements: Sequence[Measurement], workloads: Sequence[str]) -> list[str]:
+    """One row per workers, connections, workload and target; the ratios on the project's rows."""
+    summaries = summarize(measurements)
+    lines = [HEADER, "|" + "---|" * (HEADER.count("|") - 1)]
+    cells = sorted({(w, c) for w, c, _, _ in summaries})
+    for workers, connections in cells:
+        for workload in workloads:
+            for target in (PROJECT.name, FASTAPI_FLOOR.name, STARLETTE_FLOOR.name):
+                summary = summaries.get((workers, connections, workload, target))
+                if summary is None:
+                    continue
+                ratios = ["", "", "", ""]
+                if target == PROJECT.name:
+                    fastapi = summaries.get((workers, connections, workload, FASTAPI_FLOOR.name))
+                    starlette = summaries.get((workers, connections, workload, STARLETTE_FLOOR.name))
+                    ratios = [
+                        _ratio(summary.rps, fastapi.rps) if fastapi else "n/a",
+                        _ratio(summary.rps, starlette.rps) if starlette else "n/a",
+                        _ratio(summary.p99_ms, fastapi.p99_ms) if fastapi else "n/a",
+                        _ratio(summary.p99_ms, starlette.p99_ms) if starlette else "n/a",
+                    ]
+                row = [
+                    str(workers),
+                    str(connections),
+                    workload,
+                    target,
+                    f"{summary.rps:,.0f}",
+                    f"{summary.rps_low:,.0f}–{summary.rps_high:,.0f}",
+                    f"{summary.p50_ms:.1f}",
+                    f"{summary.p99_ms:.1f}",
+                    f"{summary.errors:,} / {summary.requests:,}",
+                    *ratios,
+                ]
+                lines.append("| " + " | ".join(row) + " |")
+    return lines
+
+
+def memory_table(samples: Sequence[WorkerMemory]) -> list[str]:
+    lines = [
+        "| workers | target | worker pid | RSS after startup MiB | RSS after bench MiB | after ÷ startup | "
+        f"within {MEMORY_LIMIT}× |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for sample in samples:
+        within = "yes" if sample.ratio <= MEMORY_LIMIT else "NO"
+        lines.append(
+            f"| {sample.workers} | {sample.target} | {sample.pid} | {sample.after_startup / MIB:.1f} "
+            f"| {sample.after_bench / MIB:.1f} | {sample.ratio:.2f} | {within} |"
+        )
+    return lines
+
+
+def error_kinds(measurements: Sequence[Measurement]) -> list[str]:
+    """Which kinds of error, where any occurred: status 400 or more, timeouts, socket errors."""
+    totals: dict[tuple[int, int, str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for m in measurements:
+        for kind, count in m.result.error_kinds.items():
+            if count:
+                totals[(m.workers, m.connections, m.workload, m.target)][kind] += count
+    return [
+        f"- {workers} worker(s), {connections} connections, {workload}, {target}: "
+        + ", ".join(f"{count:,} {kind}" for kind, count in sorted(kinds.items()))
+        for (workers, connections, workload, target), kinds in sorted(totals.items())
+    ]
