@@ -51,11 +51,12 @@ def _unquoted(key: str | None) -> str | None:
     return key[1:-1] if key and len(key) >= 2 and key[0] == key[-1] == '"' else key
 
 
+KEY_PATTERN = r'^"?[\x21\x23-\x7e]{1,255}"?$'  # printable ASCII but '"', maybe in quotes
 IdempotencyKey = Annotated[
     str | None,
     Header(
         alias=HEADER,
-        pattern=r'^"?[\x21\x23-\x7e]{1,255}"?$',
+        pattern=KEY_PATTERN,
         description="Any unique string (a UUID, say), sent again with a retry of this request to get the "
         "first answer instead of a second write. Kept 24 hours, per user.",
     ),

@@ -302,7 +302,7 @@ async def caught_up(primary: Cluster, replica: Cluster, within: float = 10.0) ->
         on_replica = await asyncpg.connect(replica.url())
         try:
             # Another server's state: there is no event to wait on, so poll.
-            while not await on_replica.fetchval(REPLAYED.query.text, lsn):  # noqa: ASYNC110
+            while not await on_replica.fetchval(REPLAYED.query.text, lsn):
                 await asyncio.sleep(POLL_INTERVAL)
         finally:
             await on_replica.close()

@@ -4,8 +4,9 @@ its header and its model; and proof that a migration drifting from a query is ca
 import asyncpg
 import pytest
 
+# Imported for the queries they bind: the service's, and its tools'.
 import api.main
-import api.tools.explain  # noqa: F401  (and those of the tools)
+import api.tools.explain
 import api.tools.seed  # noqa: F401
 from api.sql import queries
 from tests.conftest import test_queries

@@ -11,7 +11,15 @@ from api.openapi import BODY, problems
 from api.pagination import Count, Cursor, Limit, Position, Skip, count_wanted, page_of
 from api.params import PathId
 from api.schemas.auth import Owner
-from api.schemas.items import AttributeFilter, ItemCreate, ItemPublic, ItemsPublic, ItemUpdate, PriceBound
+from api.schemas.items import (
+    NOTHING_MATCHES,
+    AttributeFilter,
+    ItemCreate,
+    ItemPublic,
+    ItemsPublic,
+    ItemUpdate,
+    PriceBound,
+)
 from api.sql import queries
 
 router = APIRouter(prefix="/items", tags=["items"], responses=problems(422, 503))
@@ -60,6 +68,8 @@ async def list_items(
     count: Count = False,
 ) -> ItemsPublic:
     """Items, oldest first; `attr=color:red` (repeatable) keeps those whose attributes hold all pairs."""
+    if attr is NOTHING_MATCHES:
+        return ItemsPublic(data=[], next=None, count=0 if count_wanted(request, response, count) else None)
     after = cursor.id if cursor else None
     rows = await db.run(LIST, after, skip, limit + 1, min_price, max_price, attr)
     data, next_url = page_of(request, response, rows, limit, lambda item: Position(id=item.id))

@@ -43,21 +43,26 @@ Attributes = Annotated[
 ]
 
 
+# A filter no item can pass: one key asked to hold two different values.
+NOTHING_MATCHES: dict[str, JsonValue] = {}
+
+
 def _containment(pairs: list[str] | None) -> dict[str, JsonValue] | None:
     """`color:red` and `size:10` become {"color": "red", "size": 10}: a value that reads as a
-    JSON number, boolean or quoted string is that; anything else is the string as written."""
+    JSON number, boolean or quoted string is that; anything else is the string as written.
+    `color:red` and `color:blue` together ask for both at once: NOTHING_MATCHES."""
     if not pairs:
         return None
     wanted: dict[str, JsonValue] = {}
     for pair in pairs:
         key, _, raw = pair.partition(":")
-        if key in wanted:
-            raise ValueError(f"names {key!r} twice: an object holds one value per key")
         try:
             value = orjson.loads(raw)
         except orjson.JSONDecodeError:
             value = raw
-        wanted[key] = value if isinstance(value, str | int | float | bool) else raw
+        value = value if isinstance(value, str | int | float | bool) else raw
+        if wanted.setdefault(key, value) != value:
+            return NOTHING_MATCHES
     return wanted
 
 
