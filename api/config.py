@@ -4,6 +4,7 @@ Every field is documented in the README's settings table; `.env.example` lists t
 """
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -56,6 +57,8 @@ class Settings(BaseSettings):
     argon2_parallelism: int = Field(default=1, ge=1)
 
     log_level: str = "INFO"
+    # json: one JSON object per line, for a log pipeline; text: one readable line, for a terminal.
+    log_format: Literal["json", "text"] = "json"
 
 
 @lru_cache

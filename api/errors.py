@@ -6,6 +6,7 @@
      │    ├── Forbidden                  403
      │    ├── NotFound                   404
      │    ├── Conflict                   409
+     │    ├── PreconditionFailed         412 (If-Match names an old version)
      │    ├── TooManyRequests            429 + Retry-After
      │    └── ServiceUnavailable         503 + Retry-After
      ├── RequestValidationError          422, listing the offending fields
@@ -40,6 +41,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import compile_path
 
 from api.config import Settings
+from api.metrics import count_database_error
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -90,6 +92,10 @@ class NotFound(ApiError):
 
 class Conflict(ApiError):
     status = HTTPStatus.CONFLICT
+
+
+class PreconditionFailed(ApiError):
+    status = HTTPStatus.PRECONDITION_FAILED
 
 
 class TooManyRequests(ApiError):
@@ -181,15 +187,18 @@ def install(app: FastAPI, settings: Settings) -> None:
         return problem(exc.status_code, str(exc.detail), headers=headers)
 
     async def unique_violation(request: Request, exc: asyncpg.UniqueViolationError) -> JSONResponse:
+        count_database_error("unique_violation", exc)
         field = constraint_field(exc)
         detail = f"That {field} is already taken." if field else "The request conflicts with existing data."
         return problem(HTTPStatus.CONFLICT, detail, field=field)
 
     async def foreign_key_violation(request: Request, exc: asyncpg.ForeignKeyViolationError) -> JSONResponse:
+        count_database_error("foreign_key_violation", exc)
         return problem(HTTPStatus.CONFLICT, "The request refers to something that does not exist (any more).")
 
     async def refused_value(request: Request, exc: Exception) -> JSONResponse:
         # Validation should have caught it; answer as validation does, and log what slipped through.
+        count_database_error("refused_value", exc)
         field = constraint_field(exc) if isinstance(exc, asyncpg.IntegrityConstraintViolationError) else None
         log.warning("database refused a value: %s", exc)
         error = {
@@ -200,6 +209,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         return problem(HTTPStatus.UNPROCESSABLE_ENTITY, "A value in the request is out of range.", errors=[error])
 
     async def unavailable(request: Request, exc: Exception) -> JSONResponse:
+        count_database_error("unavailable", exc)
         log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
         return problem(
             HTTPStatus.SERVICE_UNAVAILABLE,

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import docs, errors, openapi
+from api import docs, errors, metrics, openapi
 from api.body_limit import BodyLimitMiddleware
 from api.config import Settings, get_settings
 from api.db import Database, StatementObserver
@@ -61,14 +61,21 @@ def create_app(settings: Settings | None = None, observer: StatementObserver | N
         lifespan=lifespan,
         docs_url=None,  # served by api.docs from local assets
         redoc_url=None,
+        # FastAPI's own OpenTelemetry hooks look for providers on every request; the service
+        # has its own metrics (/metrics) and logs, so they would only cost.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.settings = settings
     app.state.passwords = Passwords(settings)
     errors.install(app, settings)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    metrics.install(app)  # /metrics, and the middleware counting every other request
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so it sees every error
     docs.install(app)
     openapi.install(app)
     for router in (auth.router, users.router, posts.by_author, posts.router, items.router, health.router):
-        app.include_router(router)
+        # The app holds each route itself. include_router would keep the router behind a
+        # wrapper that FastAPI walks, route by route, on every request and every url_for;
+        # a route already carries its router's prefix, tags and responses.
+        app.router.routes.extend(router.routes)
     return app

@@ -10,9 +10,14 @@ then runs uvicorn on HOST:PORT from the settings.
 from __future__ import annotations
 
 import argparse
+import atexit
 import logging
 import logging.config
 import os
+import shutil
+import signal
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -47,10 +52,26 @@ def run(app: str, settings: Settings, *, workers: int = 1, reload: bool = False)
         factory=True,
         host=settings.host,
         port=settings.port,
-        log_config=logging_config(settings.log_level),
+        log_config=logging_config(settings.log_level, settings.log_format),
         timeout_graceful_shutdown=settings.shutdown_timeout,  # SIGTERM: drain, then stop
         **uvicorn_options(workers=workers, reload=reload),
     )
+
+
+def _share_metrics_between_workers() -> None:
+    """Each worker counts its own requests; prometheus-client's multiprocess mode sums them at a
+    scrape, through files in PROMETHEUS_MULTIPROC_DIR, which must start empty (files from an
+    earlier run would be added in). Set before any worker imports the metrics."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory is None:
+        directory = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="api-metrics-")
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    for leftover in Path(directory).glob("*.db"):
+        leftover.unlink()
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def main() -> None:
@@ -64,7 +85,13 @@ def main() -> None:
         parser.error("--reload runs one process: it cannot be combined with --workers")
 
     settings = Settings()
-    logging.config.dictConfig(logging_config(settings.log_level))
+    logging.config.dictConfig(logging_config(settings.log_level, settings.log_format))
+    logging.captureWarnings(True)  # Python's warnings, as log lines like the rest
+    if args.workers > 1:
+        _share_metrics_between_workers()
+    # uvicorn drains on SIGTERM, then raises it again for the handler it found: this one, so
+    # that a clean shutdown exits 0, as an orchestrator expects, not killed by the signal.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     with development_database(settings) as url:
         os.environ["DATABASE_URL"] = url  # the workers read their settings afresh
         applied = migrate.apply(url)
