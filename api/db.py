@@ -176,10 +176,14 @@ async def _run_on(connection: Any, statement: Statement[R], args: tuple[Any, ...
     return statement.convert(raw)
 
 
-def _pool(database: Database) -> asyncpg.Pool:
-    if database.pool is None:
+def _acquire(database: Database) -> Any:
+    """A connection from the pool, waiting at most the acquire timeout. With a connection idle
+    there is nothing to wait for, and asyncpg's timeout machinery (a task and a timer per
+    acquire) would be all cost: it is left out then."""
+    pool = database.pool
+    if pool is None:
         raise ServiceUnavailable("The service is still connecting to its database.")
-    return database.pool
+    return pool.acquire(timeout=None if pool.get_idle_size() else database.acquire_timeout)
 
 
 class Session:
@@ -195,7 +199,7 @@ class Session:
         if self._connection is not None:
             return await _run_on(self._connection, statement, args)
         database = self._database
-        async with _pool(database).acquire(timeout=database.acquire_timeout) as connection:
+        async with _acquire(database) as connection:
             try:
                 return await _run_on(connection, statement, args)
             except BROKEN:
@@ -211,7 +215,7 @@ class Session:
                 yield self
             return
         database = self._database
-        async with _pool(database).acquire(timeout=database.acquire_timeout) as connection:
+        async with _acquire(database) as connection:
             try:
                 async with connection.transaction():
                     self._connection = connection

@@ -27,11 +27,11 @@ from pydantic import BaseModel
 
 from api.db import Session
 from api.errors import Conflict
+from api.responses import JSON, body_of, etag, json
 from api.sql import queries
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
-JSON = "application/json"
 
 
 class StoredAnswer(BaseModel):
@@ -73,7 +73,7 @@ async def answer_once(
     key = _unquoted(key)
     if key is None:
         model, headers = await write()
-        return Response(model.__pydantic_serializer__.to_json(model), status, headers, media_type=JSON)
+        return json(model, status, headers)
 
     fingerprint = hashlib.sha256(f"{request.method} {request.url.path}\n".encode() + await request.body()).digest()
     ttl = timedelta(seconds=request.app.state.settings.idempotency_ttl_seconds)
@@ -86,9 +86,9 @@ async def answer_once(
                 raise RequestValidationError(
                     [{"loc": ("header", HEADER), "msg": "was sent before with a different request", "type": "reused"}]
                 )
-            headers = {**stored.response_headers, REPLAYED: "true"}
+            headers = {**stored.response_headers, "ETag": etag(stored.response_body), REPLAYED: "true"}
             return Response(stored.response_body, stored.status_code, headers, media_type=JSON)
         model, headers = await write()
-        body = model.__pydantic_serializer__.to_json(model)
+        body = body_of(model)
         await db.run(SAVE, scope, key, fingerprint, status, body, headers, ttl)
-    return Response(body, status, headers, media_type=JSON)
+    return Response(body, status, {**headers, "ETag": etag(body)}, media_type=JSON)

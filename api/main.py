@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from api import docs, errors, metrics, openapi
 from api.body_limit import BodyLimitMiddleware
+from api.conditional import ConditionalGetMiddleware
 from api.config import Settings, get_settings
 from api.db import Database, StatementObserver
 from api.passwords import Passwords
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, observer: StatementObserver | N
     app.state.passwords = Passwords(settings)
     errors.install(app, settings)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ConditionalGetMiddleware)
     metrics.install(app)  # /metrics, and the middleware counting every other request
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so it sees every error
     docs.install(app)

@@ -18,6 +18,7 @@ DESCRIPTIONS = {
     403: "Not yours: only its owner may do this",
     404: "Not found",
     409: "Conflicts with data already there",
+    412: "If-Match names a version that is no longer current: read it again",
     413: "The request body is larger than the service accepts",
     422: "The request is not valid; `errors` lists each offending field",
     429: "Too many attempts; wait `Retry-After` seconds",

@@ -16,8 +16,9 @@ import base64
 import binascii
 from collections.abc import Callable, Sequence
 from typing import Annotated, Generic, TypeVar
+from urllib.parse import urlencode
 
-from fastapi import Query, Request, Response
+from fastapi import Query, Request
 from pydantic import AfterValidator, BaseModel, Field, ValidationError
 
 from api.schemas.common import MAX_JSON_INT
@@ -67,21 +68,25 @@ class Page(BaseModel, Generic[T]):
 
 
 def page_of(
-    request: Request, response: Response, rows: Sequence[T], limit: int, position: Callable[[T], Position]
-) -> tuple[list[T], str | None]:
-    """The page's rows and its next link, set as the Link header too (rows holds limit + 1 at most)."""
+    request: Request, rows: Sequence[T], limit: int, position: Callable[[T], Position]
+) -> tuple[list[T], str | None, dict[str, str]]:
+    """The page's rows (of limit + 1 fetched), its next link, and the Link header to send.
+
+    The link is relative, as RFC 8288 allows: the same request with a cursor instead of any
+    skip. A URL built from the Host header would be wrong behind a proxy, and a lure for
+    whoever sets that header."""
     if len(rows) <= limit:
-        return list(rows), None
+        return list(rows), None, {}
     shown = list(rows[:limit])
-    cursor = encode(position(shown[-1]))
-    next_url = str(request.url.remove_query_params("skip").include_query_params(cursor=cursor))
-    response.headers["Link"] = f'<{next_url}>; rel="next"'
-    return shown, next_url
+    kept = [(key, value) for key, value in request.query_params.multi_items() if key not in ("cursor", "skip")]
+    next_url = f"{request.url.path}?{urlencode([*kept, ('cursor', encode(position(shown[-1])))])}"
+    return shown, next_url, {"Link": f'<{next_url}>; rel="next"'}
 
 
-def count_wanted(request: Request, response: Response, asked: bool) -> bool:
-    """A count costs a second statement over every matching row: only when the client asks."""
+def count_wanted(request: Request, asked: bool, headers: dict[str, str]) -> bool:
+    """A count costs a second statement over every matching row: only when the client asks
+    (`?count=true`, or `Prefer: count=exact`, answered in headers)."""
     if PREFER_COUNT in request.headers.get("prefer", ""):
-        response.headers["Preference-Applied"] = PREFER_COUNT
+        headers["Preference-Applied"] = PREFER_COUNT
         return True
     return asked

@@ -38,7 +38,7 @@ from typing import Any, Self
 import asyncpg
 import psutil
 
-from tests.conftest import test_queries
+from tests.queries import test_queries
 
 with warnings.catch_warnings():
     # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers); the fallback is fine.

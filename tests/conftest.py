@@ -20,12 +20,12 @@ from fastapi import FastAPI
 from api.config import Settings
 from api.db import Session
 from api.main import create_app
-from api.sql import load
 from api.tools import migrate
 from api.tools.database import scratch_database
 from tests.accounts import Account, new_account
+from tests.clusters import Cluster
+from tests.queries import test_queries
 
-test_queries = load(Path(__file__).parent / "sql")
 TRUNCATE_ALL = test_queries.nothing("truncate_all")
 
 
@@ -94,3 +94,18 @@ async def ann(client: httpx.AsyncClient) -> Account:
 @pytest.fixture
 async def bob(client: httpx.AsyncClient) -> Account:
     return await new_account(client, "bob")
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[Cluster]:
+    """A throwaway PostgreSQL server of its own, for tests that restart or kill it."""
+    with Cluster(tmp_path) as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def cluster_url(cluster: Cluster) -> str:
+    """A migrated database on that server."""
+    url = cluster.create_database("app")
+    migrate.apply(url)
+    return url

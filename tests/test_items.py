@@ -22,7 +22,7 @@ async def test_create_item_returns_it_with_its_location_and_owner(client, ann):
     assert item["id"] >= 1
     assert item["owner_id"] == ann.id
     assert item["created_at"] == item["updated_at"]
-    assert response.headers["location"] == f"http://test/items/{item['id']}"
+    assert response.headers["location"] == f"/items/{item['id']}"
 
 
 async def test_create_item_without_a_token_is_refused(client):

@@ -23,7 +23,7 @@ async def test_create_post_returns_it_with_its_author_and_location(client, ann):
     assert (post["title"], post["content"]) == (HELLO["title"], HELLO["content"])
     assert post["author"] == {"id": ann.id, "username": "ann"}
     assert post["created_at"] == post["updated_at"]
-    assert response.headers["location"] == f"http://test/posts/{post['id']}"
+    assert response.headers["location"] == f"/posts/{post['id']}"
 
 
 async def test_create_post_without_a_token_is_refused(client):

@@ -23,13 +23,17 @@ from api.config import Settings
 from api.db import Session
 from api.errors import UNAVAILABLE
 from api.main import create_app
-from api.tools import migrate
 from tests.accounts import new_account
-from tests.clusters import Cluster
 from tests.conftest import test_queries
 from tests.problems import assert_problem
 
+
+class Activity(BaseModel):
+    query: str
+
+
 CURRENT_SETTING = test_queries.value("settings/current", str)
+WAITING_STATEMENTS = test_queries.many("activity/waiting_statements", Activity)
 LOCK_ITEM = test_queries.value("items/lock", int)
 UNTAGGED_POSTS = test_queries.value("posts/untagged_count", int)
 
@@ -56,19 +60,6 @@ async def serving(settings: Settings) -> AsyncIterator[tuple[object, httpx.Async
 
 def settings_for(url: str, **overrides) -> Settings:
     return Settings(database_url=url, _env_file=None, **overrides)
-
-
-@pytest.fixture
-def cluster(tmp_path):
-    with Cluster(tmp_path) as cluster:
-        yield cluster
-
-
-@pytest.fixture
-def cluster_url(cluster):
-    url = cluster.create_database("app")
-    migrate.apply(url)
-    return url
 
 
 async def until_served(client: httpx.AsyncClient, url: str, deadline: float = RECOVERY_DEADLINE) -> list[int]:
@@ -106,6 +97,23 @@ async def test_a_request_stuck_on_the_database_ends_in_a_503_at_the_timeout(clie
     assert response.headers["retry-after"] == "1"
     assert 0.25 < waited < 3
     assert (await client.get(f"/items/{item['id']}")).json()["price"] == 1
+
+
+async def test_a_dba_sees_which_query_file_a_running_statement_comes_from(client, app, db, ann):
+    item = (await client.post("/items/", json={"name": "Lamp", "price": 1}, headers=ann.headers)).json()
+    # Polled from outside the locking transaction: inside one, pg_stat_activity's text is a
+    # snapshot taken at its first read (only the wait events are live).
+    observer = Session(app.state.database)
+    async with db.transaction():
+        await db.run(LOCK_ITEM, item["id"])
+        patch = asyncio.create_task(client.patch(f"/items/{item['id']}", json={"price": 2}, headers=ann.headers))
+        for _ in range(100):
+            if waiting := await observer.run(WAITING_STATEMENTS):
+                break
+            await asyncio.sleep(0.02)
+    await patch
+
+    assert [activity.query.split("\n", 1)[0] for activity in waiting] == ["/* items/update */"]
 
 
 async def test_the_server_side_timeouts_are_set_on_every_connection(app, db):

@@ -27,7 +27,7 @@ async def test_create_user_returns_it_without_the_password(client):
     user = response.json()
     assert set(user) == {"id", "email", "username", "created_at"}
     assert (user["email"], user["username"]) == (ANN["email"], ANN["username"])
-    assert response.headers["location"] == f"http://test/users/{user['id']}"
+    assert response.headers["location"] == f"/users/{user['id']}"
 
 
 async def test_create_user_stores_only_an_argon2id_hash(client, db):

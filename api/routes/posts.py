@@ -6,12 +6,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from api.auth import CurrentUser, refuse_change
+from api.conditional import IfMatch, unchanged_since
 from api.db import Db, Session
 from api.errors import NotFound
 from api.idempotency import IdempotencyKey, answer_once
 from api.openapi import BODY, problems
 from api.pagination import Count, Cursor, Limit, Position, Skip, count_wanted, page_of
 from api.params import PathId
+from api.responses import json
 from api.schemas.auth import Owner
 from api.schemas.common import text
 from api.schemas.posts import PostCreate, PostFound, PostPublic, PostsPublic, PostUpdate, Tag
@@ -35,6 +37,7 @@ UPDATE = queries.one("posts/update", PostPublic)
 SET_TAGS = queries.nothing("posts/set_tags")
 DELETE = queries.value("posts/delete", int)
 GET_OWNER = queries.one("posts/get_owner", Owner)
+GET_FOR_UPDATE = queries.one("posts/get_for_update", PostPublic)
 GET_USER = queries.one("users/get_by_id", UserPublic)
 
 SearchQuery = Annotated[
@@ -59,10 +62,10 @@ async def _tag_and_reread(db: Session, post_id: int, tags: list[str]) -> PostPub
     return await db.run(GET_BY_ID, post_id)
 
 
-@router.post("/", status_code=status.HTTP_201_CREATED, responses=problems(*BODY, 401, 409))
+@router.post("/", status_code=status.HTTP_201_CREATED, response_model=PostPublic, responses=problems(*BODY, 401, 409))
 async def create_post(
     post: PostCreate, user: CurrentUser, db: Db, request: Request, key: IdempotencyKey = None
-) -> PostPublic:
+) -> Response:
     """Write a post, as the signed-in user; with its tags, in one transaction (once per `Idempotency-Key`)."""
 
     async def write() -> tuple[PostPublic, dict[str, str]]:
@@ -72,23 +75,22 @@ async def create_post(
                 created = await _tag_and_reread(db, created.id, post.tags)
         else:
             created = await db.run(CREATE, user.id, post.title, post.content)
-        return created, {"Location": str(request.url_for("read_post", post_id=created.id))}
+        return created, {"Location": f"{request.scope['root_path']}/posts/{created.id}"}
 
     return await answer_once(db, request, key, f"user:{user.id}", status.HTTP_201_CREATED, write)
 
 
-@router.get("/{post_id}", responses=problems(404))
-async def read_post(post_id: PathId, db: Db) -> PostPublic:
+@router.get("/{post_id}", response_model=PostPublic, responses=problems(404))
+async def read_post(post_id: PathId, db: Db) -> Response:
     post = await db.run(GET_BY_ID, post_id)
     if post is None:
         raise NotFound(f"There is no post {post_id}.")
-    return post
+    return json(post)
 
 
-@router.get("/")
+@router.get("/", response_model=PostsPublic)
 async def list_posts(
     request: Request,
-    response: Response,
     db: Db,
     q: SearchQuery = None,
     highlight: Highlight = False,
@@ -97,7 +99,7 @@ async def list_posts(
     skip: Skip = 0,
     limit: Limit = 100,
     count: Count = False,
-) -> PostsPublic:
+) -> Response:
     """Posts with their authors and tags: newest first, or best match first with `q`."""
     before = cursor.id if cursor else None
     if q is not None:
@@ -110,48 +112,52 @@ async def list_posts(
     else:
         rows = await db.run(LIST, before, skip, limit + 1)
         position, counting = _newest_first, (COUNT,)
-    data, next_url = page_of(request, response, rows, limit, position)
-    total = await db.run(*counting) if count_wanted(request, response, count) else None
-    return PostsPublic(data=data, next=next_url, count=total)
+    data, next_url, headers = page_of(request, rows, limit, position)
+    total = await db.run(*counting) if count_wanted(request, count, headers) else None
+    return json(PostsPublic(data=data, next=next_url, count=total), headers=headers)
 
 
-@router.patch("/{post_id}", responses=problems(*BODY, 401, 403, 404))
-async def update_post(post_id: PathId, changes: PostUpdate, user: CurrentUser, db: Db) -> PostPublic:
-    """Change a post; only its author may. New tags replace the old, in the same transaction."""
-    if "tags" not in changes:
-        post = await db.run(UPDATE, post_id, user.id, changes.get("title"), changes.get("content"))
-        if post is None:
+@router.patch("/{post_id}", response_model=PostPublic, responses=problems(*BODY, 401, 403, 404, 412))
+async def update_post(
+    post_id: PathId, changes: PostUpdate, user: CurrentUser, db: Db, if_match: IfMatch = None
+) -> Response:
+    """Change a post; only its author may, and with If-Match only that version. New tags
+    replace the old, in the same transaction."""
+    async with unchanged_since(db, if_match, GET_FOR_UPDATE, post_id, f"post {post_id}"):
+        if "tags" not in changes:
+            post = await db.run(UPDATE, post_id, user.id, changes.get("title"), changes.get("content"))
+            if post is None:
+                raise refuse_change(await db.run(GET_OWNER, post_id), f"post {post_id}")
+            return json(post)
+        async with db.transaction():
+            post = await db.run(UPDATE, post_id, user.id, changes.get("title"), changes.get("content"))
+            if post is None:
+                raise refuse_change(await db.run(GET_OWNER, post_id), f"post {post_id}")
+            return json(await _tag_and_reread(db, post_id, changes["tags"]))
+
+
+@router.delete("/{post_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 403, 404, 412))
+async def delete_post(post_id: PathId, user: CurrentUser, db: Db, if_match: IfMatch = None) -> None:
+    """Delete a post; only its author may, and with If-Match only that version."""
+    async with unchanged_since(db, if_match, GET_FOR_UPDATE, post_id, f"post {post_id}"):
+        if await db.run(DELETE, post_id, user.id) is None:
             raise refuse_change(await db.run(GET_OWNER, post_id), f"post {post_id}")
-        return post
-    async with db.transaction():
-        post = await db.run(UPDATE, post_id, user.id, changes.get("title"), changes.get("content"))
-        if post is None:
-            raise refuse_change(await db.run(GET_OWNER, post_id), f"post {post_id}")
-        return await _tag_and_reread(db, post_id, changes["tags"])
 
 
-@router.delete("/{post_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 403, 404))
-async def delete_post(post_id: PathId, user: CurrentUser, db: Db) -> None:
-    """Delete a post; only its author may."""
-    if await db.run(DELETE, post_id, user.id) is None:
-        raise refuse_change(await db.run(GET_OWNER, post_id), f"post {post_id}")
-
-
-@by_author.get("/{user_id}/posts", responses=problems(404))
+@by_author.get("/{user_id}/posts", response_model=PostsPublic, responses=problems(404))
 async def list_user_posts(
     user_id: PathId,
     request: Request,
-    response: Response,
     db: Db,
     cursor: Cursor = None,
     skip: Skip = 0,
     limit: Limit = 100,
     count: Count = False,
-) -> PostsPublic:
+) -> Response:
     """One user's posts, newest first."""
     rows = await db.run(LIST_BY_AUTHOR, user_id, cursor.id if cursor else None, skip, limit + 1)
     if not rows and await db.run(GET_USER, user_id) is None:
         raise NotFound(f"There is no user {user_id}.")
-    data, next_url = page_of(request, response, rows, limit, _newest_first)
-    total = await db.run(COUNT_BY_AUTHOR, user_id) if count_wanted(request, response, count) else None
-    return PostsPublic(data=data, next=next_url, count=total)
+    data, next_url, headers = page_of(request, rows, limit, _newest_first)
+    total = await db.run(COUNT_BY_AUTHOR, user_id) if count_wanted(request, count, headers) else None
+    return json(PostsPublic(data=data, next=next_url, count=total), headers=headers)

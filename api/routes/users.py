@@ -3,6 +3,7 @@
 from fastapi import APIRouter, Request, Response, status
 
 from api.auth import BearerToken, CurrentUser, token_hash
+from api.conditional import IfMatch, unchanged_since
 from api.db import Db
 from api.errors import Forbidden, NotFound
 from api.idempotency import IdempotencyKey, answer_once
@@ -10,6 +11,7 @@ from api.openapi import BODY, problems
 from api.pagination import Count, Cursor, Limit, Position, Skip, count_wanted, page_of
 from api.params import PathId
 from api.passwords import PasswordsDep
+from api.responses import json
 from api.schemas.users import UserCreate, UserPrivate, UserPublic, UsersPublic, UserUpdate
 from api.sql import queries
 
@@ -22,34 +24,40 @@ COUNT = queries.value("users/count", int)
 GET_PASSWORD_HASH = queries.value("users/get_password_hash", str)
 UPDATE = queries.one("users/update", UserPrivate)
 DELETE = queries.nothing("users/delete")
+GET_FOR_UPDATE = queries.one("users/get_private_for_update", UserPrivate)
 
 
-@router.post("/", status_code=status.HTTP_201_CREATED, responses=problems(*BODY, 409))
+@router.post("/", status_code=status.HTTP_201_CREATED, response_model=UserPrivate, responses=problems(*BODY, 409))
 async def create_user(
     user: UserCreate, db: Db, passwords: PasswordsDep, request: Request, key: IdempotencyKey = None
-) -> UserPrivate:
+) -> Response:
     """Sign up. A taken email or username is a 409 naming the field (once per `Idempotency-Key`)."""
     password_hash = await passwords.hash(user.password)  # before any transaction: it takes a while
 
     async def write() -> tuple[UserPrivate, dict[str, str]]:
         # The unique indexes decide, inside the INSERT: no check-then-insert race.
         created = await db.run(CREATE, user.email, user.username, password_hash)
-        return created, {"Location": str(request.url_for("read_user", user_id=created.id))}
+        return created, {"Location": f"{request.scope['root_path']}/users/{created.id}"}
 
     return await answer_once(db, request, key, "anonymous", status.HTTP_201_CREATED, write)
 
 
 # /users/me comes before /users/{user_id}, which would otherwise take "me" for an id.
-@router.get("/me", responses=problems(401))
-async def read_me(user: CurrentUser) -> UserPrivate:
+@router.get("/me", response_model=UserPrivate, responses=problems(401))
+async def read_me(user: CurrentUser) -> Response:
     """The signed-in user's own account."""
-    return user
+    return json(user)
 
 
-@router.patch("/me", responses=problems(*BODY, 401, 403, 409))
+@router.patch("/me", response_model=UserPrivate, responses=problems(*BODY, 401, 403, 409, 412))
 async def update_me(
-    changes: UserUpdate, user: CurrentUser, token: BearerToken, db: Db, passwords: PasswordsDep
-) -> UserPrivate:
+    changes: UserUpdate,
+    user: CurrentUser,
+    token: BearerToken,
+    db: Db,
+    passwords: PasswordsDep,
+    if_match: IfMatch = None,
+) -> Response:
     """Change the signed-in user's email, username or password. A new email or password
     needs `current_password`; a new password signs out every other session."""
     if "email" in changes or "password" in changes:
@@ -58,38 +66,42 @@ async def update_me(
         if current is None or stored is None or not await passwords.verify(stored, current):
             raise Forbidden("Changing the email or password needs the right current_password.")
     new_hash = await passwords.hash(changes["password"]) if "password" in changes else None
-    updated = await db.run(UPDATE, user.id, changes.get("email"), changes.get("username"), new_hash, token_hash(token))
+    async with unchanged_since(db, if_match, GET_FOR_UPDATE, user.id, "account"):
+        updated = await db.run(
+            UPDATE, user.id, changes.get("email"), changes.get("username"), new_hash, token_hash(token)
+        )
     if updated is None:  # deleted meanwhile
         raise NotFound("The account no longer exists.")
-    return updated
+    return json(updated)
 
 
-@router.delete("/me", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401))
-async def delete_me(user: CurrentUser, db: Db) -> None:
-    """Delete the signed-in user's account, with their posts, items and tokens."""
-    await db.run(DELETE, user.id)
+@router.delete("/me", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 412))
+async def delete_me(user: CurrentUser, db: Db, if_match: IfMatch = None) -> None:
+    """Delete the signed-in user's account, with their posts, items and tokens; with
+    If-Match, only if it is still at that version."""
+    async with unchanged_since(db, if_match, GET_FOR_UPDATE, user.id, "account"):
+        await db.run(DELETE, user.id)
 
 
-@router.get("/{user_id}", responses=problems(404))
-async def read_user(user_id: PathId, db: Db) -> UserPublic:
+@router.get("/{user_id}", response_model=UserPublic, responses=problems(404))
+async def read_user(user_id: PathId, db: Db) -> Response:
     user = await db.run(GET_BY_ID, user_id)
     if user is None:
         raise NotFound(f"There is no user {user_id}.")
-    return user
+    return json(user)
 
 
-@router.get("/")
+@router.get("/", response_model=UsersPublic)
 async def list_users(
     request: Request,
-    response: Response,
     db: Db,
     cursor: Cursor = None,
     skip: Skip = 0,
     limit: Limit = 100,
     count: Count = False,
-) -> UsersPublic:
+) -> Response:
     """Public profiles, oldest first."""
     rows = await db.run(LIST, cursor.id if cursor else None, skip, limit + 1)
-    data, next_url = page_of(request, response, rows, limit, lambda user: Position(id=user.id))
-    total = await db.run(COUNT) if count_wanted(request, response, count) else None
-    return UsersPublic(data=data, next=next_url, count=total)
+    data, next_url, headers = page_of(request, rows, limit, lambda user: Position(id=user.id))
+    total = await db.run(COUNT) if count_wanted(request, count, headers) else None
+    return json(UsersPublic(data=data, next=next_url, count=total), headers=headers)

@@ -1,0 +1,7 @@
+"""The statements only tests run (tests/sql/), in a registry of their own."""
+
+from pathlib import Path
+
+from api.sql import load
+
+test_queries = load(Path(__file__).parent / "sql")
