@@ -16,6 +16,11 @@ class Settings(BaseSettings):
     # Where the data lives. Unset: `make run` and `make test` start an embedded server.
     database_url: SecretStr | None = None
 
+    # Optional: a streaming replica for the read-only queries; the primary serves when it fails.
+    database_read_url: SecretStr | None = None
+    # Behind PgBouncer in transaction mode: no prepared statement outlives a transaction.
+    behind_pgbouncer: bool = False
+
     # Where the service listens (`make run` honours both).
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, TypeVar
@@ -55,6 +56,8 @@ BROKEN = (
     ConnectionError,  # reset, refused, aborted, broken pipe
 )
 
+REPLICA_REST = 5.0  # seconds a failed replica is left alone before it is tried again
+
 CONNECT_BACKOFF_FIRST, CONNECT_BACKOFF_MAX = 0.5, 5.0  # seconds between attempts, doubling
 
 log = logging.getLogger("api.db")
@@ -98,10 +101,12 @@ def server_settings(settings: Settings) -> dict[str, str]:
 
 
 class Database:
-    """The pool: opened in the app's lifespan (connect) and closed when it ends.
+    """The pools: opened in the app's lifespan (connect) and closed when it ends.
 
-    Until the pool is open, `pool` is None and every statement is a 503: the service answers
-    (its liveness does not depend on the database) while it keeps trying to connect."""
+    Until the primary's pool is open, `pool` is None and every statement is a 503: the
+    service answers (its liveness does not depend on the database) while it keeps trying to
+    connect. With DATABASE_READ_URL, `replica` is a second pool, for read-only queries; it
+    connects on demand, and when it fails the primary serves while it rests a few seconds."""
 
     def __init__(self, settings: Settings, observer: StatementObserver | None = None) -> None:
         if settings.database_url is None:
@@ -109,7 +114,10 @@ class Database:
         self.settings = settings
         self.observer = observer
         self.acquire_timeout = settings.pool_acquire_timeout
+        self.behind_pgbouncer = settings.behind_pgbouncer
         self.pool: asyncpg.Pool | None = None
+        self.replica: asyncpg.Pool | None = None
+        self.replica_resting_until = 0.0
 
     @classmethod
     async def open(cls, settings: Settings, observer: StatementObserver | None = None) -> Database:
@@ -121,16 +129,32 @@ class Database:
     async def try_connect(self) -> None:
         settings = self.settings
         assert settings.database_url is not None  # checked in __init__
-        self.pool = await asyncpg.create_pool(
-            settings.database_url.get_secret_value(),
-            min_size=settings.pool_min_size,
+        self.pool = await self._create_pool(settings.database_url.get_secret_value(), settings.pool_min_size)
+        if settings.database_read_url is not None and self.replica is None:
+            self.replica = await self._create_pool(settings.database_read_url.get_secret_value(), 0)
+
+    async def _create_pool(self, url: str, min_size: int) -> asyncpg.Pool:
+        settings = self.settings
+        return await asyncpg.create_pool(
+            url,
+            min_size=min_size,
             max_size=settings.pool_max_size,
             timeout=settings.connect_timeout,
             command_timeout=settings.command_timeout,
             init=_connection_setup(self.observer),
             reset=_keep_session,
-            server_settings=server_settings(settings),
+            # Behind PgBouncer's transaction pooling a server connection serves many clients:
+            # no prepared statement outlives a transaction, and no startup parameter but the
+            # application name passes (set the timeouts on the role, see the README).
+            statement_cache_size=0 if self.behind_pgbouncer else 100,
+            server_settings={"application_name": APPLICATION_NAME}
+            if self.behind_pgbouncer
+            else server_settings(settings),
         )
+
+    def replica_failed(self, error: BaseException) -> None:
+        log.warning("read replica failed, the primary serves for %.0f s: %s", REPLICA_REST, _reason(error))
+        self.replica_resting_until = time.monotonic() + REPLICA_REST
 
     async def connect(self, attempts: int, first_over: asyncio.Event | None = None) -> bool:
         """Open the pool, retrying up to `attempts` times with a growing pause; False if it never
@@ -159,8 +183,9 @@ class Database:
         return False
 
     async def close(self) -> None:
-        if self.pool is not None:
-            await self.pool.close()
+        for pool in (self.pool, self.replica):
+            if pool is not None:
+                await pool.close()
 
 
 def _reason(error: BaseException) -> str:
@@ -176,35 +201,70 @@ async def _run_on(connection: Any, statement: Statement[R], args: tuple[Any, ...
     return statement.convert(raw)
 
 
-def _acquire(database: Database) -> Any:
+def _primary(database: Database) -> asyncpg.Pool:
+    if database.pool is None:
+        raise ServiceUnavailable("The service is still connecting to its database.")
+    return database.pool
+
+
+def _acquire(database: Database, pool: asyncpg.Pool) -> Any:
     """A connection from the pool, waiting at most the acquire timeout. With a connection idle
     there is nothing to wait for, and asyncpg's timeout machinery (a task and a timer per
     acquire) would be all cost: it is left out then."""
-    pool = database.pool
-    if pool is None:
-        raise ServiceUnavailable("The service is still connecting to its database.")
     return pool.acquire(timeout=None if pool.get_idle_size() else database.acquire_timeout)
 
 
-class Session:
-    """One request's access to the database."""
+async def _run_alone(database: Database, pool: asyncpg.Pool, statement: Statement[R], args: tuple[Any, ...]) -> R:
+    """One statement on a connection borrowed for it. Behind PgBouncer it runs in a transaction
+    of its own: asyncpg prepares and executes in two round trips, which PgBouncer would
+    otherwise be free to send to two different servers."""
+    async with _acquire(database, pool) as connection:
+        try:
+            if database.behind_pgbouncer:
+                async with connection.transaction():
+                    return await _run_on(connection, statement, args)
+            return await _run_on(connection, statement, args)
+        except BROKEN:
+            connection.terminate()
+            raise
 
-    __slots__ = ("_connection", "_database")
+
+# A replica that fails like this hands its reads to the primary (a hot standby may also
+# cancel a read that conflicts with the replay: a rollback error).
+REPLICA_FAILURES = (*BROKEN, OSError, asyncpg.TransactionRollbackError)
+
+
+class Session:
+    """One request's access to the database.
+
+    A read-only query (its header says so) goes to the replica, if there is one, until the
+    request has used the primary: after a write, in a transaction, or after a query that
+    must see the latest data (signing in), a request reads its own writes."""
+
+    __slots__ = ("_connection", "_database", "_on_primary")
 
     def __init__(self, database: Database) -> None:
         self._database = database
         self._connection: Any = None  # set while a transaction is open
+        self._on_primary = False
 
     async def run(self, statement: Statement[R], *args: Any) -> R:
         if self._connection is not None:
             return await _run_on(self._connection, statement, args)
         database = self._database
-        async with _acquire(database) as connection:
+        replica = database.replica
+        if (
+            replica is not None
+            and statement.query.read_only
+            and not self._on_primary
+            and time.monotonic() >= database.replica_resting_until
+        ):
             try:
-                return await _run_on(connection, statement, args)
-            except BROKEN:
-                connection.terminate()
-                raise
+                return await _run_alone(database, replica, statement, args)
+            except REPLICA_FAILURES as error:
+                database.replica_failed(error)
+        self._on_primary = True
+        return await _run_alone(database, _primary(database), statement, args)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Session]:
@@ -215,7 +275,8 @@ class Session:
                 yield self
             return
         database = self._database
-        async with _acquire(database) as connection:
+        self._on_primary = True
+        async with _acquire(database, _primary(database)) as connection:
             try:
                 async with connection.transaction():
                     self._connection = connection

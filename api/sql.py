@@ -6,6 +6,7 @@ suffix (`items/get_by_id`). A file opens with a header of `--` lines in this gra
     -- Fetch one item by its id.          what it does: one or more lines of prose
     -- $1 id bigint                       one line per parameter, in order
     -- returns: one row                   one row | many rows | a value | nothing
+    -- read-only                          optional: it writes nothing and may run on a replica
 
 followed by the statement, which ends with `;`. A header that breaks the grammar, a
 placeholder the header does not declare, two files with one name, or code naming a query
@@ -34,6 +35,7 @@ SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 HEADER_PREFIX = "--"
 PARAM_LINE = re.compile(r"^-- \$(?P<position>\d+) (?P<name>[a-z_][a-z0-9_]*) (?P<type>\S.*)$")
 RETURNS_LINE = re.compile(r"^-- returns: (?P<returns>.*)$")
+READ_ONLY_LINE = "-- read-only"
 PLACEHOLDER = re.compile(r"\$(\d+)")
 LINE_COMMENT = re.compile(r"--[^\n]*")
 NAME_SEGMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -73,6 +75,7 @@ class Query:
     params: tuple[Param, ...]
     returns: Returns
     text: str  # what is sent: the statement, tagged with its name for pg_stat_activity
+    read_only: bool = False  # may run on a read replica
 
 
 def parse_query(name: str, path: Path, source: str) -> Query:
@@ -81,6 +84,7 @@ def parse_query(name: str, path: Path, source: str) -> Query:
     summary: list[str] = []
     params: list[Param] = []
     returns: Returns | None = None
+    read_only = False
     for line in lines[:header_length]:
         if match := PARAM_LINE.match(line):
             position = int(match["position"])
@@ -95,6 +99,8 @@ def parse_query(name: str, path: Path, source: str) -> Query:
             except ValueError:
                 allowed = " | ".join(r.value for r in Returns)
                 raise QueryFileError(path, f"'returns: {match['returns']}' is not one of: {allowed}") from None
+        elif line == READ_ONLY_LINE:
+            read_only = True
         elif line.startswith("-- $"):
             raise QueryFileError(path, f"malformed parameter line {line!r}, expected '-- $1 name type'")
         else:
@@ -118,7 +124,7 @@ def parse_query(name: str, path: Path, source: str) -> Query:
             path,
             f"the statement uses {_placeholders(used)} but the header declares {_placeholders(declared)}",
         )
-    return Query(name, path, summary_text, tuple(params), returns, f"/* {name} */\n{body}")
+    return Query(name, path, summary_text, tuple(params), returns, f"/* {name} */\n{body}", read_only)
 
 
 def _placeholders(positions: set[int]) -> str:

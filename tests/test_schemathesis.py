@@ -71,12 +71,14 @@ def _refused_by_design(case) -> bool:
     can only state in words (each is in the field's description):
     an email at a reserved domain (.test, .invalid …), which can never receive mail;
     a cursor the service did not hand out;
+    an If-Match naming a version the service did not hand out (a 412, by design);
     item attributes over 4096 bytes, or with a NUL inside (jsonb cannot store it)."""
     body = case.body if isinstance(case.body, dict) else {}
     email = body.get("email")
     domain = email.rsplit("@", 1)[-1].lower() if isinstance(email, str) else ""
     reserved_email = any(domain == name or domain.endswith(f".{name}") for name in SPECIAL_USE_DOMAIN_NAMES)
     foreign_cursor = "cursor" in (case.query or {})
+    foreign_version = (case.headers or {}).get("If-Match", "*") != "*"
     attributes = json.dumps(body.get("attributes", {}), ensure_ascii=False)
     unstorable_attributes = "\\u0000" in attributes or len(attributes.encode()) > MAX_ATTRIBUTES_BYTES
-    return reserved_email or foreign_cursor or unstorable_attributes
+    return reserved_email or foreign_cursor or foreign_version or unstorable_attributes

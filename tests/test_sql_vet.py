@@ -1,6 +1,8 @@
 """Every query the service binds, prepared against the migrated database and checked against
 its header and its model; and proof that a migration drifting from a query is caught."""
 
+import dataclasses
+
 import asyncpg
 import pytest
 
@@ -10,7 +12,7 @@ import api.tools.explain
 import api.tools.seed  # noqa: F401
 from api.sql import queries
 from tests.conftest import test_queries
-from tests.vet import vet
+from tests.vet import vet, vet_read_only
 
 PRICE_TO_NUMERIC = test_queries.nothing("drift/price_to_numeric")
 RENAME_DESCRIPTION = test_queries.nothing("drift/rename_description")
@@ -34,6 +36,20 @@ async def test_every_query_test_helpers_use_agrees_with_its_header(connection):
     problems = [problem for statement in test_queries.bindings for problem in await vet(connection, statement)]
 
     assert problems == []
+
+
+async def test_every_query_marked_read_only_writes_nothing(connection):
+    read_only = [statement for statement in queries.bindings if statement.query.read_only]
+    problems = [problem for statement in read_only for problem in await vet_read_only(connection, statement)]
+
+    assert read_only and problems == []
+
+
+async def test_the_read_only_check_catches_a_query_that_writes(connection):
+    writes = next(statement for statement in queries.bindings if statement.query.name == "items/get_for_update")
+    marked = dataclasses.replace(writes, query=dataclasses.replace(writes.query, read_only=True))
+
+    assert "is marked read-only but writes" in (await vet_read_only(connection, marked))[0]
 
 
 def test_every_query_file_is_used_by_the_code():

@@ -103,3 +103,20 @@ async def vet(connection: asyncpg.Connection, statement: Statement[typing.Any]) 
         elif (pg_type := next(iter(columns.values()))) not in pg_types_for(statement.result_type):
             problems.append(f"{where}: returns {pg_type}, but the code expects {_type_name(statement.result_type)}")
     return problems
+
+
+async def vet_read_only(connection: asyncpg.Connection, statement: Statement[typing.Any]) -> list[str]:
+    """A query marked read-only must run in a read-only transaction (a replica's kind): it is
+    run there with every parameter NULL, and rolled back."""
+    query = statement.query
+    transaction = connection.transaction(readonly=True)
+    await transaction.start()
+    try:
+        await connection.execute(query.text, *[None] * len(query.params))
+    except asyncpg.ReadOnlySQLTransactionError as error:
+        return [f"{query.path} (query {query.name}) is marked read-only but writes: {error}"]
+    except asyncpg.PostgresError:
+        pass  # NULL is not a value every query takes; only writing is checked here
+    finally:
+        await transaction.rollback()
+    return []

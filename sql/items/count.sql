@@ -3,6 +3,7 @@
 -- $2 max_price bigint
 -- $3 attributes jsonb
 -- returns: a value
+-- read-only
 
 SELECT count(*)
 FROM items

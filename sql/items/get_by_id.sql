@@ -1,6 +1,7 @@
 -- Fetch one item by its id.
 -- $1 id bigint
 -- returns: one row
+-- read-only
 
 SELECT
     id,

@@ -9,6 +9,7 @@
 -- $5 max_price bigint
 -- $6 attributes jsonb
 -- returns: many rows
+-- read-only
 
 SELECT
     id,

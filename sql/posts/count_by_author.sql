@@ -1,6 +1,7 @@
 -- Count one author's posts.
 -- $1 author_id bigint
 -- returns: a value
+-- read-only
 
 SELECT count(*)
 FROM posts

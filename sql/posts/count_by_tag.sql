@@ -1,6 +1,7 @@
 -- Count the posts carrying one tag.
 -- $1 tag text
 -- returns: a value
+-- read-only
 
 SELECT count(*)
 FROM tags AS tagged

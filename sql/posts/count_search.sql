@@ -2,6 +2,7 @@
 -- $1 query text
 -- $2 tag text
 -- returns: a value
+-- read-only
 
 SELECT count(*)
 FROM posts AS p

@@ -1,6 +1,7 @@
 -- Fetch one post with its author and tags.
 -- $1 id bigint
 -- returns: one row
+-- read-only
 
 SELECT
     p.id,

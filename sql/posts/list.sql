@@ -6,6 +6,7 @@
 -- $2 skip bigint
 -- $3 limit bigint
 -- returns: many rows
+-- read-only
 
 SELECT
     p.id,

@@ -5,6 +5,7 @@
 -- $3 skip bigint
 -- $4 limit bigint
 -- returns: many rows
+-- read-only
 
 SELECT
     p.id,

@@ -11,6 +11,7 @@
 -- $6 highlight boolean
 -- $7 tag text
 -- returns: many rows
+-- read-only
 
 WITH search AS (
     SELECT websearch_to_tsquery('english', $1) AS query

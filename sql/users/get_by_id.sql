@@ -1,6 +1,7 @@
 -- Fetch one user's public profile by id.
 -- $1 id bigint
 -- returns: one row
+-- read-only
 
 SELECT
     id,
