@@ -8,6 +8,7 @@ test that uses the client starts from empty tables.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,14 +24,25 @@ from api.main import create_app
 from api.tools import migrate
 from api.tools.database import scratch_database
 from tests.accounts import Account, new_account
-from tests.clusters import Cluster
+from tests.clusters import Cluster, PgBouncer
 from tests.queries import test_queries
 
 TRUNCATE_ALL = test_queries.nothing("truncate_all")
 
 
+# Set by tests/test_pgbouncer.py, which runs the API tests again with the app behind PgBouncer.
+THROUGH_PGBOUNCER = os.environ.get("API_TEST_THROUGH_PGBOUNCER") == "1"
+
+
 @pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if THROUGH_PGBOUNCER:
+        base = tmp_path_factory.mktemp("pgbouncer")
+        with Cluster(base) as cluster:
+            migrate.apply(cluster.create_database("app"))
+            with PgBouncer(cluster, base) as bouncer:
+                yield bouncer.url("app")
+        return
     with scratch_database(Settings(), prefix="api_test") as url:
         migrate.apply(url)
         yield url
@@ -38,17 +50,19 @@ def database_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, _env_file=None)
+    return Settings(database_url=database_url, behind_pgbouncer=THROUGH_PGBOUNCER, _env_file=None)
 
 
 class StatementLog:
-    """The names of the statements the app sends (each opens with `/* its name */`)."""
+    """The names of the queries the app sends (each opens with `/* its name */`); transaction
+    control (BEGIN, COMMIT, which wrap every statement behind PgBouncer) is left aside."""
 
     def __init__(self) -> None:
         self.sent: list[str] = []
 
     def __call__(self, record) -> None:
-        self.sent.append(record.query.removeprefix("/* ").split(" */", 1)[0])
+        if record.query.startswith("/* "):
+            self.sent.append(record.query.removeprefix("/* ").split(" */", 1)[0])
 
     @asynccontextmanager
     async def recording(self) -> AsyncIterator[list[str]]:
