@@ -1,8 +1,13 @@
-"""The OpenAPI document: every error a route can answer, as the problem details it really sends.
+"""The OpenAPI document: every error a route can answer, as the problem details it really
+sends, and the schemas described in the DBA's own words.
 
 Routes declare their error statuses with `problems(404, 409)`. FastAPI files any response
 model under `application/json`; the document is then rewritten once so that every 4xx and
 5xx body is `application/problem+json`, the content type errors.py sends.
+
+A schema that stands for a table (SCHEMA_TABLES) takes the table's comment as its
+description, and each field without one of its own takes its column's (COMMENT ON, in the
+migrations).
 """
 
 from typing import Any
@@ -10,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from api.comments import comments
 from api.errors import PROBLEM_JSON, Problem, ValidationProblem
 
 DESCRIPTIONS = {
@@ -38,6 +44,36 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+# Which table each schema's fields come from.
+SCHEMA_TABLES = {
+    "ItemPublic": "items",
+    "ItemCreate": "items",
+    "ItemUpdate": "items",
+    "PostPublic": "posts",
+    "PostFound": "posts",
+    "PostCreate": "posts",
+    "PostUpdate": "posts",
+    "UserPublic": "users",
+    "UserPrivate": "users",
+    "UserCreate": "users",
+    "UserUpdate": "users",
+    "Author": "users",
+}
+
+
+def _described_by_the_dba(document: dict[str, Any]) -> dict[str, Any]:
+    said = comments()
+    for name, table in SCHEMA_TABLES.items():
+        schema = document.get("components", {}).get("schemas", {}).get(name)
+        if schema is None:
+            continue
+        schema.setdefault("description", said.get(table, ""))
+        for field, spec in schema.get("properties", {}).items():
+            if f"{table}.{field}" in said:
+                spec.setdefault("description", said[f"{table}.{field}"])
+    return document
+
+
 def _errors_as_problems(document: dict[str, Any]) -> dict[str, Any]:
     for path in document["paths"].values():
         for operation in path.values():
@@ -51,13 +87,15 @@ def _errors_as_problems(document: dict[str, Any]) -> dict[str, Any]:
 def install(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = _errors_as_problems(
-                get_openapi(
-                    title=app.title,
-                    version=app.version,
-                    description=app.description,
-                    routes=app.routes,
-                    tags=app.openapi_tags,
+            app.openapi_schema = _described_by_the_dba(
+                _errors_as_problems(
+                    get_openapi(
+                        title=app.title,
+                        version=app.version,
+                        description=app.description,
+                        routes=app.routes,
+                        tags=app.openapi_tags,
+                    )
                 )
             )
         return app.openapi_schema

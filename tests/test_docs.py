@@ -2,6 +2,12 @@
 
 import re
 
+from pydantic import BaseModel
+
+from api.comments import comments
+from api.openapi import SCHEMA_TABLES
+from tests.queries import test_queries
+
 
 async def test_swagger_ui_is_served_with_local_assets_only(client):
     response = await client.get("/docs")
@@ -57,3 +63,34 @@ async def test_writes_are_documented_as_needing_a_bearer_token(client):
     assert scheme["flows"]["password"]["tokenUrl"] == "/auth/token"
     assert "security" in document["paths"]["/items/"]["post"]
     assert "security" not in document["paths"]["/items/"]["get"]
+
+
+class Comment(BaseModel):
+    name: str
+    description: str
+
+
+DATABASE_COMMENTS = test_queries.many("schema/comments", Comment)
+
+
+async def test_the_comments_read_from_the_migrations_are_the_databases(db):
+    in_the_database = {row.name: row.description for row in await db.run(DATABASE_COMMENTS)}
+
+    assert comments() == in_the_database
+    assert "items.price" in in_the_database and "users" in in_the_database
+
+
+async def test_the_openapi_document_describes_fields_in_the_dbas_words(client):
+    schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    said = comments()
+
+    assert schemas["ItemPublic"]["description"] == said["items"]
+    assert schemas["ItemPublic"]["properties"]["price"]["description"] == said["items.price"]
+    assert schemas["PostPublic"]["properties"]["title"]["description"] == said["posts.title"]
+    undescribed = [
+        f"{name}.{field}"
+        for name, table in SCHEMA_TABLES.items()
+        for field, spec in schemas[name]["properties"].items()
+        if f"{table}.{field}" in said and not spec.get("description")
+    ]
+    assert undescribed == []

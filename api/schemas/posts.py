@@ -40,6 +40,8 @@ class PostUpdate(TypedDict, total=False):
 
 
 class Author(BaseModel):
+    """The user who wrote a post."""
+
     id: int
     username: str
 
