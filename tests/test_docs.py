@@ -66,15 +66,15 @@ async def test_writes_are_documented_as_needing_a_bearer_token(client):
 
 
 class Comment(BaseModel):
-    name: str
     description: str
+    commented: str
 
 
 DATABASE_COMMENTS = test_queries.many("schema/comments", Comment)
 
 
 async def test_the_comments_read_from_the_migrations_are_the_databases(db):
-    in_the_database = {row.name: row.description for row in await db.run(DATABASE_COMMENTS)}
+    in_the_database = {row.commented: row.description for row in await db.run(DATABASE_COMMENTS)}
 
     assert comments() == in_the_database
     assert "items.price" in in_the_database and "users" in in_the_database

@@ -1,9 +1,9 @@
--- Every comment on a table or column of the current schema, named `table` or `table.column`.
+-- Every comment on a table or column of the current schema, on `table` or `table.column`.
 -- returns: many rows
 
 SELECT
-    c.relname || coalesce('.' || a.attname, '') AS name,
-    d.description
+    d.description,
+    c.relname || coalesce('.' || a.attname, '') AS commented
 FROM pg_description AS d
 INNER JOIN pg_class AS c ON d.objoid = c.oid
 INNER JOIN pg_namespace AS n ON c.relnamespace = n.oid
@@ -15,4 +15,4 @@ LEFT JOIN pg_attribute AS a
 WHERE
     n.nspname = current_schema()
     AND d.classoid = 'pg_class'::regclass
-ORDER BY name;
+ORDER BY commented;
