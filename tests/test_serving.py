@@ -2,59 +2,17 @@
 flight and exits cleanly, and a database that never comes makes it stop by itself."""
 
 import asyncio
-import os
 import signal
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import asyncpg
 import httpx
-import pytest
 
 from api.db import APPLICATION_NAME
+from tests.processes import DEADLINE, free_port, started, until_answered
 from tests.queries import test_queries
 from tests.test_reliability import LOCK_ITEM
 
 CONNECTIONS_OF = test_queries.value("activity/connections_of", int)
-DEADLINE = 30.0  # seconds any step here may take on a busy machine
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def started(module: str, *arguments: str, **settings: str) -> Iterator[tuple[subprocess.Popen, str]]:
-    """`python -m module` on a free port, its output collected; killed if a test leaves it running."""
-    port = free_port()
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "LOG_LEVEL": "INFO", **settings}
-    command = [sys.executable, "-m", module, *arguments]
-    if module == "uvicorn":
-        command += ["--port", str(port)]
-    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as process:
-        try:
-            yield process, f"http://127.0.0.1:{port}"
-        finally:
-            if process.poll() is None:
-                process.kill()
-
-
-async def until_answered(client: httpx.AsyncClient, url: str, process: subprocess.Popen) -> httpx.Response:
-    """The first answer from url once the process listens (it takes a moment to start)."""
-    deadline = time.monotonic() + DEADLINE
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.stdout.read().decode()
-        try:
-            return await client.get(url)
-        except httpx.TransportError:
-            await asyncio.sleep(0.1)
-    pytest.fail("the service did not come up")
 
 
 async def test_sigterm_drains_in_flight_requests_closes_the_pool_and_exits_0(cluster_url):

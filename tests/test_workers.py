@@ -1,0 +1,50 @@
+"""Stateless workers: two processes on one database behave as one service. What a request
+needs from an earlier one (the login throttle, an idempotency key) lives in PostgreSQL."""
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+
+import httpx
+
+from tests.processes import DEADLINE, started, until_answered
+
+APP = ("uvicorn", "--factory", "api.main:create_app")
+
+
+@contextmanager
+def workers(count: int, **settings: str) -> Iterator[list[tuple]]:
+    """`count` processes of the service, each on a port of its own, as behind a load balancer."""
+    with ExitStack() as stack:
+        yield [stack.enter_context(started(*APP, **settings)) for _ in range(count)]
+
+
+async def test_the_login_throttle_and_an_idempotent_retry_hold_across_two_workers(cluster_url):
+    with workers(2, DATABASE_URL=cluster_url) as [(one, one_url), (two, two_url)]:
+        async with httpx.AsyncClient(timeout=DEADLINE) as client:
+            for process, url in ((one, one_url), (two, two_url)):
+                assert (await until_answered(client, f"{url}/health/ready", process)).status_code == 200
+            ann = {"email": "ann@example.com", "username": "ann", "password": "a long passphrase"}
+            bob = {"email": "bob@example.com", "username": "bob", "password": "a long passphrase"}
+            for account in (ann, bob):
+                assert (await client.post(f"{one_url}/users/", json=account)).status_code == 201
+
+            # Ten wrong guesses, alternating workers; the next attempt is throttled on either.
+            wrong = {"username": "ann", "password": "not the passphrase"}
+            guesses = [
+                (await client.post(f"{url}/auth/token", data=wrong)).status_code for url in [one_url, two_url] * 5
+            ]
+            eleventh = await client.post(f"{one_url}/auth/token", data=ann)
+            twelfth = await client.post(f"{two_url}/auth/token", data=ann)
+
+            # A keyed POST answered by one worker is replayed by the other.
+            token = (await client.post(f"{two_url}/auth/token", data=bob)).json()["access_token"]
+            headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "k1"}
+            first = await client.post(f"{one_url}/items/", json={"name": "Lamp", "price": 1}, headers=headers)
+            retry = await client.post(f"{two_url}/items/", json={"name": "Lamp", "price": 1}, headers=headers)
+            listed = await client.get(f"{two_url}/items/")
+
+    assert guesses == [401] * 10
+    assert eleventh.status_code == twelfth.status_code == 429
+    assert first.status_code == retry.status_code == 201
+    assert retry.content == first.content and retry.headers["idempotent-replayed"] == "true"
+    assert len(listed.json()["data"]) == 1
