@@ -10,10 +10,11 @@ from api.db import Db
 from api.errors import TooManyRequests, Unauthorized
 from api.openapi import BODY, problems
 from api.passwords import PasswordsDep
+from api.routing import LeanRoute
 from api.schemas.auth import Credentials, SignInAttempt, SignInForm, Token
 from api.sql import queries
 
-router = APIRouter(prefix="/auth", tags=["auth"], responses=problems(422, 503))
+router = APIRouter(prefix="/auth", tags=["auth"], responses=problems(422, 503), route_class=LeanRoute)
 
 FIND_LOGIN = queries.one("auth/find_login", Credentials)
 COUNT_ATTEMPT = queries.one("auth/count_attempt", SignInAttempt)

@@ -4,9 +4,10 @@ from fastapi import APIRouter
 
 from api.db import Db
 from api.openapi import problems
+from api.routing import LeanRoute
 from api.sql import queries
 
-router = APIRouter(prefix="/health", tags=["health"])
+router = APIRouter(prefix="/health", tags=["health"], route_class=LeanRoute)
 
 PING = queries.value("health/ping", int)
 

@@ -12,6 +12,7 @@ from api.openapi import BODY, problems
 from api.pagination import Count, Cursor, Limit, Position, Skip, count_wanted, page_of
 from api.params import PathId
 from api.responses import json
+from api.routing import LeanRoute
 from api.schemas.auth import Owner
 from api.schemas.items import (
     NOTHING_MATCHES,
@@ -24,7 +25,7 @@ from api.schemas.items import (
 )
 from api.sql import queries
 
-router = APIRouter(prefix="/items", tags=["items"], responses=problems(422, 503))
+router = APIRouter(prefix="/items", tags=["items"], responses=problems(422, 503), route_class=LeanRoute)
 
 CREATE = queries.one("items/create", ItemPublic)
 GET_BY_ID = queries.one("items/get_by_id", ItemPublic)

@@ -14,14 +14,15 @@ from api.openapi import BODY, problems
 from api.pagination import Count, Cursor, Limit, Position, Skip, count_wanted, page_of
 from api.params import PathId
 from api.responses import json
+from api.routing import LeanRoute
 from api.schemas.auth import Owner
 from api.schemas.common import text
 from api.schemas.posts import PostCreate, PostFound, PostPublic, PostsPublic, PostUpdate, Tag
 from api.schemas.users import UserPublic
 from api.sql import queries
 
-router = APIRouter(prefix="/posts", tags=["posts"], responses=problems(422, 503))
-by_author = APIRouter(prefix="/users", tags=["posts"], responses=problems(422, 503))
+router = APIRouter(prefix="/posts", tags=["posts"], responses=problems(422, 503), route_class=LeanRoute)
+by_author = APIRouter(prefix="/users", tags=["posts"], responses=problems(422, 503), route_class=LeanRoute)
 
 CREATE = queries.one("posts/create", PostPublic)
 GET_BY_ID = queries.one("posts/get_by_id", PostPublic)

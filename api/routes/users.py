@@ -12,10 +12,11 @@ from api.pagination import Count, Cursor, Limit, Position, Skip, count_wanted, p
 from api.params import PathId
 from api.passwords import PasswordsDep
 from api.responses import json
+from api.routing import LeanRoute
 from api.schemas.users import UserCreate, UserPrivate, UserPublic, UsersPublic, UserUpdate
 from api.sql import queries
 
-router = APIRouter(prefix="/users", tags=["users"], responses=problems(422, 503))
+router = APIRouter(prefix="/users", tags=["users"], responses=problems(422, 503), route_class=LeanRoute)
 
 CREATE = queries.one("users/create", UserPrivate)
 GET_BY_ID = queries.one("users/get_by_id", UserPublic)
