@@ -1,6 +1,7 @@
 """The app factory and its lifespan: `uvicorn --factory api.main:create_app`."""
 
 import asyncio
+import gc
 import os
 import signal
 from collections.abc import AsyncIterator
@@ -49,11 +50,17 @@ def create_app(settings: Settings | None = None, observer: StatementObserver | N
         first_over = asyncio.Event()
         connecting = asyncio.create_task(_connect_or_stop(database, settings.connect_attempts, first_over))
         await first_over.wait()  # connected, usually; if not, serve 503s while trying on
+        # What startup built (the app, its routes and models, the modules) lives as long as
+        # the process. Frozen, the cyclic garbage collector no longer walks it at each full
+        # collection: a fifth of a point lookup's CPU goes otherwise (make bench).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
             connecting.cancel()
             await database.close()
+            gc.unfreeze()  # an app made again in this process (tests) must not pile up
 
     app = FastAPI(
         title="Items, users and posts API",
