@@ -79,7 +79,9 @@ def page_of(
         return list(rows), None, {}
     shown = list(rows[:limit])
     kept = [(key, value) for key, value in request.query_params.multi_items() if key not in ("cursor", "skip")]
-    next_url = f"{request.url.path}?{urlencode([*kept, ('cursor', encode(position(shown[-1])))])}"
+    # The path as the client sent it (request.url would rebuild the whole URL from the
+    # headers for it); a list's path holds nothing that needs escaping.
+    next_url = f"{request.scope['path']}?{urlencode([*kept, ('cursor', encode(position(shown[-1])))])}"
     return shown, next_url, {"Link": f'<{next_url}>; rel="next"'}
 
 

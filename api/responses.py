@@ -21,7 +21,8 @@ def body_of(model: BaseModel) -> bytes:
 
 
 def etag(body: bytes) -> str:
-    return f'"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
+    # SHA-256, cut to 128 bits: processors hash it in hardware, faster than BLAKE2 here.
+    return f'"{hashlib.sha256(body).hexdigest()[:32]}"'
 
 
 def json(model: BaseModel, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:

@@ -1,7 +1,7 @@
 """Posts, each with its author and tags, fetched in the same statement; full-text search;
 tags written with their post in one transaction."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 
@@ -17,7 +17,7 @@ from api.responses import json
 from api.routing import LeanRoute
 from api.schemas.auth import Owner
 from api.schemas.common import text
-from api.schemas.posts import PostCreate, PostFound, PostPublic, PostsPublic, PostUpdate, Tag
+from api.schemas.posts import PostCreate, PostFound, PostPublic, PostsFound, PostsPublic, PostUpdate, Tag
 from api.schemas.users import UserPublic
 from api.sql import queries
 
@@ -26,9 +26,9 @@ by_author = APIRouter(prefix="/users", tags=["posts"], responses=problems(422, 5
 
 CREATE = queries.one("posts/create", PostPublic)
 GET_BY_ID = queries.one("posts/get_by_id", PostPublic)
-LIST = queries.many("posts/list", PostFound)
-LIST_BY_TAG = queries.many("posts/list_by_tag", PostFound)
-LIST_BY_AUTHOR = queries.many("posts/list_by_author", PostFound)
+LIST = queries.many("posts/list", PostPublic)
+LIST_BY_TAG = queries.many("posts/list_by_tag", PostPublic)
+LIST_BY_AUTHOR = queries.many("posts/list_by_author", PostPublic)
 SEARCH = queries.many("posts/search", PostFound)
 COUNT = queries.value("posts/count", int)
 COUNT_BY_TAG = queries.value("posts/count_by_tag", int)
@@ -49,7 +49,7 @@ Highlight = Annotated[bool, Query(description="With `q`: add a `snippet` of the 
 TagFilter = Annotated[Tag | None, Query(description="Only posts carrying this tag.")]
 
 
-def _newest_first(post: PostFound) -> Position:
+def _newest_first(post: PostPublic) -> Position:
     return Position(id=post.id)
 
 
@@ -89,7 +89,7 @@ async def read_post(post_id: PathId, db: Db) -> Response:
     return json(post)
 
 
-@router.get("/", response_model=PostsPublic)
+@router.get("/", response_model=PostsFound)
 async def list_posts(
     request: Request,
     db: Db,
@@ -105,17 +105,19 @@ async def list_posts(
     before = cursor.id if cursor else None
     if q is not None:
         after_rank = cursor.rank if cursor else None
-        rows = await db.run(SEARCH, q, after_rank, before, skip, limit + 1, highlight, tag)
-        position, counting = _best_first, (COUNT_SEARCH, q, tag)
-    elif tag is not None:
+        found = await db.run(SEARCH, q, after_rank, before, skip, limit + 1, highlight, tag)
+        data, next_url, headers = page_of(request, found, limit, _best_first)
+        total = await db.run(COUNT_SEARCH, q, tag) if count_wanted(request, count, headers) else None
+        return json(PostsFound(data=data, next=next_url, count=total), headers=headers)
+    if tag is not None:
         rows = await db.run(LIST_BY_TAG, tag, before, skip, limit + 1)
-        position, counting = _newest_first, (COUNT_BY_TAG, tag)
+        counting: tuple[Any, ...] = (COUNT_BY_TAG, tag)
     else:
         rows = await db.run(LIST, before, skip, limit + 1)
-        position, counting = _newest_first, (COUNT,)
-    data, next_url, headers = page_of(request, rows, limit, position)
+        counting = (COUNT,)
+    posts, next_url, headers = page_of(request, rows, limit, _newest_first)
     total = await db.run(*counting) if count_wanted(request, count, headers) else None
-    return json(PostsPublic(data=data, next=next_url, count=total), headers=headers)
+    return json(PostsPublic(data=posts, next=next_url, count=total), headers=headers)
 
 
 @router.patch("/{post_id}", response_model=PostPublic, responses=problems(*BODY, 401, 403, 404, 412))
