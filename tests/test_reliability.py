@@ -11,6 +11,7 @@ import random
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 import asyncpg
 import httpx
@@ -35,6 +36,7 @@ class Activity(BaseModel):
 CURRENT_SETTING = test_queries.value("settings/current", str)
 WAITING_STATEMENTS = test_queries.many("activity/waiting_statements", Activity)
 LOCK_ITEM = test_queries.value("items/lock", int)
+CLOCK = test_queries.value("activity/clock", datetime)
 UNTAGGED_POSTS = test_queries.value("posts/untagged_count", int)
 
 
@@ -97,6 +99,21 @@ async def test_a_request_stuck_on_the_database_ends_in_a_503_at_the_timeout(clie
     assert response.headers["retry-after"] == "1"
     assert 0.25 < waited < 3
     assert (await client.get(f"/items/{item['id']}")).json()["price"] == 1
+
+
+async def test_requests_waiting_for_a_connection_are_served_first_come_first_served(settings):
+    async with serving(settings.model_copy(update={"pool_min_size": 1, "pool_max_size": 1})) as (app, _):
+
+        async def in_line(arrived: int) -> tuple[datetime, int]:
+            return await Session(app.state.database).run(CLOCK), arrived
+
+        waiting = []
+        for arrived in range(300):  # a newcomer at every turn of the loop, as under load
+            waiting.append(asyncio.create_task(in_line(arrived)))
+            await asyncio.sleep(0)
+        served = sorted(await asyncio.gather(*waiting))
+
+    assert [arrived for _, arrived in served] == list(range(300))
 
 
 async def test_a_dba_sees_which_query_file_a_running_statement_comes_from(client, app, db, ann):
