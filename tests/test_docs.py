@@ -1,10 +1,13 @@
-"""The API's own documentation: the OpenAPI document and Swagger UI, served with no internet."""
+"""The API's own documentation: the OpenAPI document and Swagger UI, served with no internet;
+the settings, as the README and .env.example list them."""
 
 import re
+from pathlib import Path
 
 from pydantic import BaseModel
 
 from api.comments import comments
+from api.config import Settings
 from api.openapi import SCHEMA_TABLES
 from tests.queries import test_queries
 
@@ -94,3 +97,13 @@ async def test_the_openapi_document_describes_fields_in_the_dbas_words(client):
         if f"{table}.{field}" in said and not spec.get("description")
     ]
     assert undescribed == []
+
+
+def test_every_setting_is_in_the_readme_table_and_in_env_example():
+    root = Path(__file__).parent.parent
+    names = {name.upper() for name in Settings.model_fields}
+    table = set(re.findall(r"^\| `([A-Z0-9_]+)` \|", (root / "README.md").read_text(), re.MULTILINE))
+    example = set(re.findall(r"^#? ?([A-Z0-9_]+)=", (root / ".env.example").read_text(), re.MULTILINE))
+
+    assert table == names, f"README settings table: missing {names - table}, unknown {table - names}"
+    assert example == names, f".env.example: missing {names - example}, unknown {example - names}"
