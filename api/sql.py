@@ -180,7 +180,7 @@ class Registry(Mapping[str, Query]):
         return self._bind(name, Returns.VALUE, value_type, _unchanged)
 
     def nothing(self, name: str) -> Statement[str]:
-        """A statement run for its effect; the result is its status ('DELETE 1')."""
+        """A statement run for its effect; the result is its command tag: the verb and the row count."""
         return self._bind(name, Returns.NOTHING, None, _unchanged)
 
     def _bind(self, name: str, returns: Returns, result_type: Any, convert: Callable[[Any], R]) -> Statement[R]:
