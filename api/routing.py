@@ -15,8 +15,10 @@ per-request path is planned once, when the route is made:
 - errors are raised, and the app's exception handlers answer them, as for any route.
 
 A route that needs what this path does not do (dependencies with `yield`, sync functions,
-forms, cookies, security scopes, parameter models, an endpoint returning a model, dependency
-overrides in force) keeps FastAPI's own handler: slower, never wrong.
+forms, cookies, security scopes, parameter models, an endpoint returning a model) keeps
+FastAPI's own handler: slower, never wrong. The lean path serves a route the app holds
+itself (api/main.py); a route reached through `include_router` is served by FastAPI's own
+handler, which is also what applies `app.dependency_overrides`.
 """
 
 from __future__ import annotations
@@ -233,13 +235,8 @@ class LeanRoute(APIRoute):
         else:
             raise Unsupported("an endpoint returning a model: FastAPI serializes it")
         endpoint = self.endpoint
-        overrides = self.dependency_overrides_provider
-        fastapi_app = self.fastapi_app
 
         async def app(scope: Scope, receive: Receive, send: Send) -> None:
-            if overrides is not None and getattr(overrides, "dependency_overrides", None):
-                await fastapi_app(scope, receive, send)  # tests' overrides: FastAPI applies them
-                return
             request = Request(scope, receive, send)
             errors: Errors = []
             received = await read_json_body(request) if body is not None else PydanticUndefined
