@@ -4,6 +4,11 @@ Medians, because the machine is shared: one run that a neighbour's burst slowed 
 move the figure. The range of requests/s over the rounds is printed beside each median so
 that the noise is visible. Errors are summed over every round, not taken as a median: one
 error anywhere is worth seeing. A ratio is of medians.
+
+CPU µs/req is the target's workers' CPU time (user and system) over a run divided by the
+requests answered in it. It is the steadiest figure here: a neighbour's burst slows a run,
+but barely changes what a request costs the server, and on a CPU-bound box that cost is
+what sets requests/s.
 """
 
 from __future__ import annotations
@@ -28,6 +33,11 @@ class Measurement:
     target: str
     round: int
     result: RunResult
+    server_cpu: float = 0.0  # CPU seconds the target's workers spent during the run
+
+    @property
+    def cpu_us_per_request(self) -> float:
+        return 1e6 * self.server_cpu / self.result.requests if self.result.requests else 0.0
 
 
 @dataclass(frozen=True)
@@ -50,12 +60,14 @@ class Summary:
     rps_high: float
     p50_ms: float
     p99_ms: float
+    cpu_us: float
     errors: int
     requests: int
     rounds: int
 
     @classmethod
-    def of(cls, results: Sequence[RunResult]) -> Summary:
+    def of(cls, measured: Sequence[Measurement]) -> Summary:
+        results = [m.result for m in measured]
         rates = [result.rps for result in results]
         return cls(
             rps=statistics.median(rates),
@@ -63,6 +75,7 @@ class Summary:
             rps_high=max(rates),
             p50_ms=statistics.median(result.p50_ms for result in results),
             p99_ms=statistics.median(result.p99_ms for result in results),
+            cpu_us=statistics.median(m.cpu_us_per_request for m in measured),
             errors=sum(result.errors for result in results),
             requests=sum(result.requests for result in results),
             rounds=len(results),
@@ -70,9 +83,9 @@ class Summary:
 
 
 def summarize(measurements: Iterable[Measurement]) -> dict[tuple[int, int, str, str], Summary]:
-    groups: dict[tuple[int, int, str, str], list[RunResult]] = defaultdict(list)
+    groups: dict[tuple[int, int, str, str], list[Measurement]] = defaultdict(list)
     for m in measurements:
-        groups[(m.workers, m.connections, m.workload, m.target)].append(m.result)
+        groups[(m.workers, m.connections, m.workload, m.target)].append(m)
     return {key: Summary.of(results) for key, results in groups.items()}
 
 
@@ -81,8 +94,9 @@ def _ratio(numerator: float, denominator: float) -> str:
 
 
 HEADER = (
-    "| workers | conns | workload | target | req/s | req/s range | p50 ms | p99 ms | errors "
-    "| req/s ÷ FastAPI floor | req/s ÷ Starlette floor | p99 ÷ FastAPI floor | p99 ÷ Starlette floor |"
+    "| workers | conns | workload | target | req/s | req/s range | p50 ms | p99 ms | CPU µs/req | errors "
+    "| req/s ÷ FastAPI floor | req/s ÷ Starlette floor | p99 ÷ FastAPI floor | p99 ÷ Starlette floor "
+    "| CPU/req ÷ FastAPI floor |"
 )
 
 
@@ -97,7 +111,7 @@ def results_table(measurements: Sequence[Measurement], workloads: Sequence[str])
                 summary = summaries.get((workers, connections, workload, target))
                 if summary is None:
                     continue
-                ratios = ["", "", "", ""]
+                ratios = ["", "", "", "", ""]
                 if target == PROJECT.name:
                     fastapi = summaries.get((workers, connections, workload, FASTAPI_FLOOR.name))
                     starlette = summaries.get((workers, connections, workload, STARLETTE_FLOOR.name))
@@ -106,6 +120,7 @@ def results_table(measurements: Sequence[Measurement], workloads: Sequence[str])
                         _ratio(summary.rps, starlette.rps) if starlette else "n/a",
                         _ratio(summary.p99_ms, fastapi.p99_ms) if fastapi else "n/a",
                         _ratio(summary.p99_ms, starlette.p99_ms) if starlette else "n/a",
+                        _ratio(summary.cpu_us, fastapi.cpu_us) if fastapi else "n/a",
                     ]
                 row = [
                     str(workers),
@@ -116,6 +131,7 @@ def results_table(measurements: Sequence[Measurement], workloads: Sequence[str])
                     f"{summary.rps_low:,.0f}–{summary.rps_high:,.0f}",
                     f"{summary.p50_ms:.1f}",
                     f"{summary.p99_ms:.1f}",
+                    f"{summary.cpu_us:,.0f}",
                     f"{summary.errors:,} / {summary.requests:,}",
                     *ratios,
                 ]

@@ -181,16 +181,21 @@ def _round(
     for connections in options.connections:
         for workload in workloads:
             for server in order:
+                cpu_before = server.cpu_seconds()
                 result = measure(loader, server, files[workload.name], connections, options.duration)
                 if result is None:
                     continue
+                server_cpu = server.cpu_seconds() - cpu_before
                 measured.append(
-                    report.Measurement(workers, connections, workload.title, server.target.name, round_number, result)
+                    report.Measurement(
+                        workers, connections, workload.title, server.target.name, round_number, result, server_cpu
+                    )
                 )
                 say(
                     f"  {workers}w r{round_number + 1}/{options.rounds} c{connections:<4} {workload.title:<26} "
                     f"{server.target.name:<16} {result.rps:7,.0f} req/s  p50 {result.p50_ms:6.1f} ms  "
                     f"p99 {result.p99_ms:6.1f} ms  errors {result.errors}  "
+                    f"server CPU {1e6 * server_cpu / max(result.requests, 1):5.0f} us/req  "
                     f"(load generator {result.loader_share:.2f} cores)"
                 )
     return measured

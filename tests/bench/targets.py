@@ -84,6 +84,10 @@ class Running:
     def resident_bytes(self) -> dict[int, int]:
         return {pid: psutil.Process(pid).memory_info().rss for pid in self.worker_pids()}
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user and system) its workers have spent so far."""
+        return sum(sum(psutil.Process(pid).cpu_times()[:2]) for pid in self.worker_pids())
+
     def wait_ready(self) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while time.monotonic() < deadline:
