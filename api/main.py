@@ -17,6 +17,7 @@ from api.db import Database, StatementObserver
 from api.passwords import Passwords
 from api.request_id import RequestIdMiddleware
 from api.routes import auth, health, items, posts, users
+from api.routing import index_routes
 
 DESCRIPTION = """
 A REST API over PostgreSQL without an ORM: every statement the service sends is a
@@ -87,4 +88,5 @@ def create_app(settings: Settings | None = None, observer: StatementObserver | N
         # wrapper that FastAPI walks, route by route, on every request and every url_for;
         # a route already carries its router's prefix, tags and responses.
         app.router.routes.extend(router.routes)
+    index_routes(app.router)
     return app

@@ -19,6 +19,11 @@ forms, cookies, security scopes, parameter models, an endpoint returning a model
 FastAPI's own handler: slower, never wrong. The lean path serves a route the app holds
 itself (api/main.py); a route reached through `include_router` is served by FastAPI's own
 handler, which is also what applies `app.dependency_overrides`.
+
+`RouteIndex` finds the route: FastAPI's router tries every route in turn, and a request for
+the last of twenty pays for nineteen misses. The index tries only the routes that can match
+the path's first segment, in their order; whatever it does not find (a 404, a 405, a path
+that redirects to its trailing slash) goes to FastAPI's router, which answers as it always has.
 """
 
 from __future__ import annotations
@@ -35,13 +40,13 @@ from fastapi._compat import ModelField, field_annotation_is_sequence
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import get_missing_field_error
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, APIRouter, _apply_router_form_limits, _route_selected, _update_scope
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 from starlette._utils import get_route_path
 from starlette.datastructures import Headers, QueryParams
 from starlette.exceptions import HTTPException
-from starlette.routing import Match
+from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import Receive, Scope, Send
 
 Errors = list[dict[str, Any]]
@@ -263,3 +268,71 @@ class LeanRoute(APIRoute):
         if isinstance(fields[0].field_info, params.Form | params.File):
             raise Unsupported("a form body")
         return Param(fields[0], ("body",))
+
+
+def _first_segment(path: str) -> str:
+    return path[1:].partition("/")[0]
+
+
+def _segment_of(route: BaseRoute) -> str | None:
+    """The first segment of every path the route can match, or None when it may match many.
+
+    A path template's text before its first parameter is literal: past a second '/', its first
+    segment is that of every path it matches; with no parameter at all, it matches only itself.
+    A Mount's template ends in '/{path}', so it is read the same way."""
+    template = getattr(route, "path_format", None)
+    if not isinstance(template, str) or not template.startswith("/"):
+        return None
+    literal, brace, _ = template.partition("{")
+    if "/" in literal[1:] or not brace:
+        return _first_segment(literal)
+    return None
+
+
+class RouteIndex:
+    """The router's routes by the first segment of their path (module doc). Installed as the
+    router's middleware stack, so FastAPI's router, itself unchanged, stays behind it."""
+
+    def __init__(self, router: APIRouter) -> None:
+        self.router = router
+        self.fallback = router.app
+        self._indexed: list[BaseRoute] = []
+        self._by_segment: dict[str, list[BaseRoute]] = {}
+        self._anywhere: list[BaseRoute] = []
+
+    def _candidates(self, path: str) -> list[BaseRoute]:
+        routes = self.router.routes
+        if routes != self._indexed:  # a route added since: index again (a list compares by item)
+            self._index(routes)
+        return self._by_segment.get(_first_segment(path), self._anywhere)
+
+    def _index(self, routes: list[BaseRoute]) -> None:
+        self._indexed = list(routes)
+        segments = {segment for route in routes if (segment := _segment_of(route)) is not None}
+        self._by_segment = {
+            segment: [route for route in routes if _segment_of(route) in (segment, None)] for segment in segments
+        }
+        self._anywhere = [route for route in routes if _segment_of(route) is None]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for route in self._candidates(get_route_path(scope)):
+                match, child_scope = route.matches(scope)
+                if match is Match.FULL:
+                    # What FastAPI's router does with the first route that fully matches.
+                    _apply_router_form_limits(scope, self.router.form_limits)
+                    scope.setdefault("router", self.router)
+                    _update_scope(scope, child_scope)
+                    _route_selected(
+                        scope=scope, path=getattr(route, "path_format", None), mount=isinstance(route, Mount)
+                    )
+                    await route.handle(scope, receive, send)
+                    return
+        await self.fallback(scope, receive, send)
+
+
+def index_routes(router: APIRouter) -> None:
+    """Put a RouteIndex in front of the router (which must have no middleware of its own)."""
+    if router.middleware_stack != router.app:
+        raise RuntimeError("the router has middleware of its own, which the index would skip")
+    router.middleware_stack = RouteIndex(router)

@@ -8,7 +8,7 @@ same, errors included.
 import pytest
 from fastapi.routing import APIRoute
 
-from api.routing import LeanRoute
+from api.routing import LeanRoute, RouteIndex, _segment_of
 
 # Routes FastAPI serves itself, and why: the sign-in form, and health checks returning models.
 FASTAPI_SERVED = {"/auth/token", "/health/live", "/health/ready"}
@@ -106,3 +106,94 @@ async def test_unauthenticated_writes_match_fastapi(app, client):
 
     assert lean.status_code == 401
     assert _seen(lean) == _seen(fastapi)
+
+
+# Paths the route index finds, and paths it leaves to FastAPI's router (404, 405, redirects).
+ROUTED = [
+    ("GET", "/items/"),
+    ("HEAD", "/items/"),
+    ("GET", "/items/1"),
+    ("GET", "/items/1/"),
+    ("GET", "/items"),
+    ("POST", "/items"),
+    ("PUT", "/items/1"),
+    ("GET", "/Items/"),
+    ("GET", "/items/1/2"),
+    ("GET", "/users/me"),
+    ("GET", "/users/1/posts"),
+    ("GET", "/users/1/posts/"),
+    ("GET", "/posts/?limit=2"),
+    ("DELETE", "/posts/"),
+    ("GET", "/openapi.json"),
+    ("GET", "/docs"),
+    ("GET", "/docs/"),
+    ("GET", "/docs/assets/nothing.css"),
+    ("GET", "/health/live"),
+    ("POST", "/health/live"),
+    ("GET", "/"),
+    ("GET", "//items/"),
+    ("GET", "/nowhere/at/all"),
+    ("GET", "/metrics"),
+]
+
+
+async def _with_and_without_index(app, client, method, url):
+    indexed = await client.request(method, url, follow_redirects=False)
+    index, app.router.middleware_stack = app.router.middleware_stack, app.router.app
+    try:
+        unindexed = await client.request(method, url, follow_redirects=False)
+    finally:
+        app.router.middleware_stack = index
+    return indexed, unindexed
+
+
+@pytest.mark.parametrize(("method", "url"), ROUTED, ids=[f"{method} {url}" for method, url in ROUTED])
+async def test_the_route_index_answers_as_fastapis_router(app, client, method, url):
+    indexed, unindexed = await _with_and_without_index(app, client, method, url)
+
+    if url == "/metrics":  # its counters moved between the two requests
+        assert (indexed.status_code, indexed.headers["content-type"]) == (200, unindexed.headers["content-type"])
+    else:
+        assert _seen(indexed) == _seen(unindexed)
+
+
+def test_the_route_index_tries_only_the_routes_that_can_match_in_their_order(app):
+    index = app.router.middleware_stack
+    assert isinstance(index, RouteIndex)
+
+    tried = index._candidates("/items/7")
+
+    items = [route for route in app.router.routes if getattr(route, "path", "").startswith("/items")]
+    assert tried == items
+    assert [route.path for route in index._candidates("/metrics")] == ["/metrics"]
+    assert {route.path for route in index._candidates("/docs/assets/x.css")} == {"/docs", "/docs/assets"}
+
+
+async def test_a_route_added_after_the_app_was_made_is_found(app, client):
+    app.router.add_api_route("/items/added/later", lambda: {"found": True}, methods=["GET"])
+    try:
+        response = await client.get("/items/added/later")
+    finally:
+        app.router.routes.pop()
+
+    assert response.json() == {"found": True}
+    assert (await client.get("/items/added/later")).status_code == 404  # gone again
+
+
+@pytest.mark.parametrize(
+    ("template", "segment"),
+    [
+        ("/items/{item_id}", "items"),
+        ("/items/", "items"),
+        ("/metrics", "metrics"),
+        ("/", ""),
+        ("/docs/assets/{path}", "docs"),
+        ("/{anything}", None),
+        ("/items{suffix}", None),
+        ("", None),
+    ],
+)
+def test_a_route_is_indexed_under_the_first_segment_of_every_path_it_matches(template, segment):
+    route = type("Templated", (), {"path_format": template})()
+
+    assert _segment_of(route) == segment
