@@ -24,6 +24,7 @@ from fastapi import Depends, Request
 from api.config import Settings
 from api.errors import ServiceUnavailable
 from api.sql import Returns, Statement
+from api.turns import Turns
 
 R = TypeVar("R")
 
@@ -118,7 +119,7 @@ class Database:
         self.pool: asyncpg.Pool | None = None
         self.replica: asyncpg.Pool | None = None
         self.replica_resting_until = 0.0
-        self.turns: dict[asyncpg.Pool, asyncio.Semaphore] = {}  # per pool: see _Borrowed
+        self.turns: dict[asyncpg.Pool, Turns] = {}  # per pool: see _Borrowed
 
     @classmethod
     async def open(cls, settings: Settings, observer: StatementObserver | None = None) -> Database:
@@ -152,7 +153,7 @@ class Database:
             if self.behind_pgbouncer
             else server_settings(settings),
         )
-        self.turns[pool] = asyncio.Semaphore(settings.pool_max_size)
+        self.turns[pool] = Turns(settings.pool_max_size, settings.pool_acquire_timeout)
         return pool
 
     def replica_failed(self, error: BaseException) -> None:
@@ -211,40 +212,31 @@ def _primary(database: Database) -> asyncpg.Pool:
 
 
 class _Borrowed:
-    """A connection from a pool, first come, first served, waiting at most the acquire timeout.
+    """A connection from a pool, on a turn taken first come, first served (api/turns.py).
 
-    asyncpg's pool hands a freed connection to its first waiter, but a request arriving before
-    that waiter runs takes it, and the waiter goes back to the end of the line: under load, a
-    few requests wait many times their share (make bench: the slowest 1% took six times as
-    long as the median). A FIFO semaphore, as many turns as connections, queues them instead.
-    Nothing waits when a turn is free: neither the semaphore nor asyncpg's timeout machinery
-    (a task and a timer per acquire) is then paid for."""
+    With a turn in hand a connection is free in the pool. Only when none is open and idle,
+    and the pool must first connect, is asyncpg's own timeout (a task and a timer) paid for."""
 
     __slots__ = ("_borrowing", "_pool", "_timeout", "_turns")
 
-    def __init__(self, pool: asyncpg.Pool, turns: asyncio.Semaphore, timeout: float) -> None:
+    def __init__(self, pool: asyncpg.Pool, turns: Turns, timeout: float) -> None:
         self._pool, self._turns, self._timeout = pool, turns, timeout
 
     async def __aenter__(self) -> asyncpg.Connection:
-        turns = self._turns
-        if turns.locked():
-            async with asyncio.timeout(self._timeout):
-                await turns.acquire()
-        else:
-            await turns.acquire()  # free: returns at once
+        await self._turns.take()
         try:
             pool = self._pool
             self._borrowing = pool.acquire(timeout=None if pool.get_idle_size() else self._timeout)
             return await self._borrowing.__aenter__()
         except BaseException:
-            turns.release()
+            self._turns.give_back()
             raise
 
     async def __aexit__(self, *exc_info: Any) -> None:
         try:
             await self._borrowing.__aexit__(*exc_info)
         finally:
-            self._turns.release()
+            self._turns.give_back()
 
 
 def _acquire(database: Database, pool: asyncpg.Pool) -> _Borrowed:
