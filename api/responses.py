@@ -7,20 +7,20 @@ so the second pass buys only time. Handlers return `json(model)`, and keep the m
 `response_model` for the OpenAPI document.
 
 The bytes are pydantic-core's. A model that writes its fields as they are (no alias,
-exclusion, serializer or computed field; only strings, numbers, booleans, datetimes, lists,
-dicts and such models) is written by orjson from its fields instead, byte for byte the same
-(tests/test_responses.py compares both on every response model), and faster: a
-page of 20 posts took 26 µs, now 10. Anything orjson cannot write as pydantic-core would
-(an integer past 64 bits, say) falls back to pydantic-core.
+serializer, computed or excluded field, though `exclude_if` may leave a field out; only
+strings, numbers, booleans, datetimes, lists, dicts and such models) is written by orjson
+from its fields instead, byte for byte the same (tests/test_responses.py compares both on
+every response model), and faster: a page of 20 posts took 26 µs, now 10. Anything orjson
+cannot write as pydantic-core would (an integer past 64 bits, say) falls back to pydantic-core.
 """
 
 import hashlib
 import types
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from pydantic import BaseModel, JsonValue, PlainSerializer, SerializeAsAny, WrapSerializer
@@ -66,28 +66,36 @@ def _writes_nothing(metadata: Iterable[Any]) -> bool:
     return not any(isinstance(item, SERIALIZERS) for item in metadata)
 
 
+class _Writing(NamedTuple):
+    """How orjson writes a model's fields: all as they are, but for these."""
+
+    models: tuple[tuple[str, type[BaseModel], bool], ...]  # fields of models: class declared, a list of them?
+    left_out_if: tuple[tuple[str, Callable[[Any], bool]], ...]  # fields with exclude_if, and its test
+
+
 @cache
-def _nested(model: type[BaseModel]) -> tuple[tuple[str, type[BaseModel], bool], ...] | None:
-    """None when pydantic-core must write the model; else its fields that hold models, each
-    with the class declared and whether it is a list of them (none: its fields go as they are)."""
+def _writing(model: type[BaseModel]) -> _Writing | None:
+    """How orjson writes the model, or None when pydantic-core must."""
     decorators = model.__pydantic_decorators__
     if decorators.field_serializers or decorators.model_serializers or decorators.computed_fields:
         return None
     config = model.model_config
     if config.get("extra") == "allow" or any(key in config for key in WRITING_CONFIG):
         return None
-    nested = []
+    models, left_out_if = [], []
     for name, field in model.model_fields.items():
         annotation = field.annotation
         many = typing.get_origin(annotation) is list
         held = typing.get_args(annotation)[0] if many else annotation
         if not _written_as_declared(field):
             return None
-        if _is_model(held) and _nested(held) is not None:
-            nested.append((name, held, many))
+        if _is_model(held) and _writing(held) is not None:
+            models.append((name, held, many))
         elif not _holds_only_leaves(annotation):
             return None
-    return tuple(nested)
+        if field.exclude_if is not None:
+            left_out_if.append((name, field.exclude_if))
+    return _Writing(tuple(models), tuple(left_out_if))
 
 
 def _written_as_declared(field: FieldInfo) -> bool:
@@ -95,7 +103,6 @@ def _written_as_declared(field: FieldInfo) -> bool:
         field.alias is None
         and field.serialization_alias is None
         and not field.exclude
-        and field.exclude_if is None
         and _writes_nothing(field.metadata)
     )
 
@@ -107,15 +114,19 @@ def _is_model(annotation: Any) -> bool:
 def _fields(model: BaseModel, declared: type[BaseModel]) -> Mapping[str, Any]:
     """The model's fields for orjson. Exactly the declared class: pydantic-core writes a
     subclass's instance with the fields its field declares, not all of its own."""
-    nested = _nested(declared)
-    if nested is None or type(model) is not declared:
+    writing = _writing(declared)
+    if writing is None or type(model) is not declared:
         raise _Unwritable
-    if not nested:
+    if not writing.models and not writing.left_out_if:
         return model.__dict__
     written = dict(model.__dict__)
-    for name, cls, many in nested:
-        value = written[name]
-        written[name] = [_fields(item, cls) for item in value] if many else _fields(value, cls)
+    for name, left_out in writing.left_out_if:
+        if left_out(written[name]):
+            del written[name]
+    for name, cls, many in writing.models:
+        if name in written:
+            value = written[name]
+            written[name] = [_fields(item, cls) for item in value] if many else _fields(value, cls)
     return written
 
 

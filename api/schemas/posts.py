@@ -63,7 +63,7 @@ def _absent(value: object) -> bool:
 
 
 # Plain lists are sent as PostPublic: deciding, post by post, whether to leave a field out
-# costs a third of the time it takes to serialize a page.
+# is work only search results need.
 class PostFound(PostPublic):
     """A post in a list; in a search, with how well it matches (the fields are left out elsewhere)."""
 
