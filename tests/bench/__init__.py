@@ -7,6 +7,7 @@ Starts the API the production way (api/tools/serve.py: uvloop, httptools, no acc
 two floor apps running the same SQL from the registry with orjson and no validation (a plain
 FastAPI route, a bare Starlette handler), loads each from a separate process (wrk when
 installed, otherwise tests/bench/loadgen.py), alternating the three within every round, and
-prints the medians, the project's ratios to each floor, and each project worker's resident
-memory after startup and after the bench. Not collected by pytest (norecursedirs).
+prints the medians (requests/s, p50, p99, the server's CPU per request), the project's ratios
+to each floor, and each worker's resident memory after startup and after the bench. Not
+collected by pytest (norecursedirs).
 """
