@@ -308,11 +308,12 @@ class RouteIndex:
 
     def _index(self, routes: list[BaseRoute]) -> None:
         self._indexed = list(routes)
-        segments = {segment for route in routes if (segment := _segment_of(route)) is not None}
+        segment_of = [(route, _segment_of(route)) for route in routes]
+        segments = {segment for _, segment in segment_of if segment is not None}
         self._by_segment = {
-            segment: [route for route in routes if _segment_of(route) in (segment, None)] for segment in segments
+            segment: [route for route, its in segment_of if its in (segment, None)] for segment in segments
         }
-        self._anywhere = [route for route in routes if _segment_of(route) is None]
+        self._anywhere = [route for route, its in segment_of if its is None]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
