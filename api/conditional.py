@@ -2,7 +2,7 @@
 
 Every answer made from a model carries a strong ETag, a hash of its bytes (api/responses.py).
 A GET or HEAD whose If-None-Match names the ETag of what it would answer gets 304 and no body;
-the middleware that does it acts only on requests that carry the header.
+api/edge.py asks `not_modified` only for requests that carry the header.
 A PATCH or DELETE sent with If-Match runs in a transaction that first locks the row and
 compares its ETag now with the one sent: another version is a 412 and nothing changes.
 Locking makes the check and the write one step, so clients that read, modify and write
@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Header
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message
 
 from api.db import Session
 from api.errors import NotFound, PreconditionFailed
@@ -70,34 +70,13 @@ async def unchanged_since(
         yield
 
 
-class ConditionalGetMiddleware:
-    """304 Not Modified for a GET or HEAD whose If-None-Match names the answer's ETag."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        wanted = None
-        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
-            wanted = next((value for name, value in scope["headers"] if name == IF_NONE_MATCH), None)
-        if wanted is None:
-            await self.app(scope, receive, send)
-            return
-        not_modified = False
-
-        async def send_304_if_unchanged(message: Message) -> None:
-            nonlocal not_modified
-            if message["type"] == "http.response.start" and message["status"] == 200:
-                headers = dict(message.get("headers", ()))
-                current = headers.get(b"etag")
-                if current and none_match_fails(wanted.decode("latin-1"), current.decode("latin-1")):
-                    not_modified = True
-                    kept = [(name, value) for name, value in message["headers"] if name in KEPT_ON_304]
-                    message = {"type": "http.response.start", "status": 304, "headers": kept}
-            elif message["type"] == "http.response.body" and not_modified:
-                if message.get("more_body"):
-                    return
-                message = {"type": "http.response.body", "body": b""}
-            await send(message)
-
-        await self.app(scope, receive, send_304_if_unchanged)
+def not_modified(start: Message, wanted: bytes) -> Message | None:
+    """The 304 that stands for this answer's start, if it is a 200 whose ETag the request's
+    If-None-Match names (api/edge.py then sends no body); None otherwise."""
+    if start["status"] != 200:
+        return None
+    current = dict(start.get("headers", ())).get(b"etag")
+    if not current or not none_match_fails(wanted.decode("latin-1"), current.decode("latin-1")):
+        return None
+    kept = [(name, value) for name, value in start["headers"] if name in KEPT_ON_304]
+    return {"type": "http.response.start", "status": 304, "headers": kept}

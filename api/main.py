@@ -10,12 +10,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import docs, errors, metrics, openapi
-from api.body_limit import BodyLimitMiddleware
-from api.conditional import ConditionalGetMiddleware
 from api.config import Settings, get_settings
 from api.db import Database, StatementObserver
+from api.edge import EdgeApp, EdgeMiddleware
 from api.passwords import Passwords
-from api.request_id import RequestIdMiddleware
 from api.routes import auth, health, items, posts, users
 from api.routing import index_routes
 
@@ -63,7 +61,7 @@ def create_app(settings: Settings | None = None, observer: StatementObserver | N
             await database.close()
             gc.unfreeze()  # an app made again in this process (tests) must not pile up
 
-    app = FastAPI(
+    app = EdgeApp(
         title="Items, users and posts API",
         version="0.1.0",
         description=DESCRIPTION,
@@ -77,10 +75,9 @@ def create_app(settings: Settings | None = None, observer: StatementObserver | N
     app.state.settings = settings
     app.state.passwords = Passwords(settings)
     errors.install(app, settings)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(ConditionalGetMiddleware)
-    metrics.install(app)  # /metrics, and the middleware counting every other request
-    app.add_middleware(RequestIdMiddleware)  # added last: outermost, so it sees every error
+    counted = metrics.install(app)  # /metrics, and what counts every other request
+    # Request ids, metrics, 304s and the body limit, in one layer (api/edge.py).
+    app.add_middleware(EdgeMiddleware, metrics=counted, max_body_bytes=settings.max_body_bytes)
     docs.install(app)
     openapi.install(app)
     for router in (auth.router, users.router, posts.by_author, posts.router, items.router, health.router):

@@ -3,9 +3,9 @@
 Labels are bounded: a route is its template (`/items/{item_id}`), never the raw path, and a
 path no route matched is `unmatched`; a method outside the standard ones is `other`.
 
-A request pays for as little as possible: the middleware reads the route the router left in
-the scope (nothing is matched again), and each route's label children are made on its first
-request and only looked up after. The pool is read when Prometheus scrapes, not per request.
+A request pays for as little as possible: api/edge.py times it, the route is the one the
+router left in the scope (nothing is matched again), and each route's label children are
+made on its first request and only looked up after. The pool is read when Prometheus scrapes, not per request.
 /metrics does not count itself.
 
 Workers: each process counts its own. Under one uvicorn worker, /metrics is exact. With
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from time import perf_counter
 
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
@@ -37,7 +36,7 @@ from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 PATH = "/metrics"
 UNMATCHED = "unmatched"  # no route matched: a 404, or a redirect to the path with(out) its trailing slash
@@ -131,36 +130,15 @@ def _template(scope: Scope, matched: object) -> str:
     return getattr(matched, "path_format", UNMATCHED)
 
 
-class MetricsMiddleware:
-    """Counts each request and times it, under its route template, method and status."""
+class RequestMetrics:
+    """Counts each request and its latency under its route template, method and status
+    (api/edge.py tells it of every request when the answer is done)."""
 
-    def __init__(self, app: ASGIApp, uncounted: frozenset[str] = frozenset({PATH})) -> None:
-        self.app = app
+    def __init__(self, uncounted: frozenset[str] = frozenset({PATH})) -> None:
         self.uncounted = uncounted
         self._routes: dict[int, _RouteSeries] = {}  # by the id of what the router matched
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        status = 500  # what RequestIdMiddleware, outside, answers when an exception gets out
-
-        async def send_with_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        start = perf_counter()
-        try:
-            await self.app(scope, receive, send_with_status)
-        except Exception:
-            self._observe(scope, status, start)
-            raise
-        self._observe(scope, status, start)
-
-    def _observe(self, scope: Scope, status: int, start: float) -> None:
-        elapsed = perf_counter() - start
+    def observe(self, scope: Scope, status: int, elapsed: float) -> None:
         matched = scope.get("route") or scope.get("endpoint")
         route = self._routes.get(id(matched))  # routes are not hashable; they live as long as the app
         if route is None:
@@ -205,12 +183,12 @@ def _registry(app: FastAPI) -> CollectorRegistry:
     return registry
 
 
-def install(app: FastAPI) -> None:
-    """Serve /metrics (outside the OpenAPI document) and count every other request."""
+def install(app: FastAPI) -> RequestMetrics:
+    """Serve /metrics (outside the OpenAPI document); what counts every other request."""
     registry = _registry(app)
 
     async def metrics(request: Request) -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     app.add_route(PATH, metrics, include_in_schema=False)
-    app.add_middleware(MetricsMiddleware, uncounted=frozenset({PATH}))
+    return RequestMetrics(uncounted=frozenset({PATH}))

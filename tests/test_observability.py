@@ -18,6 +18,7 @@ from fastapi import APIRouter, FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
 from api import metrics
+from api.edge import EdgeMiddleware
 from api.logs import JsonFormatter, logging_config
 from api.main import create_app
 from api.request_id import RequestIdFilter
@@ -264,7 +265,7 @@ async def test_a_route_included_under_a_prefix_is_labelled_with_its_full_templat
 
     app = FastAPI()
     app.include_router(router, prefix="/v2")
-    metrics.install(app)
+    app.add_middleware(EdgeMiddleware, metrics=metrics.install(app), max_body_bytes=1000)
     labels = {"route": "/v2/things/{thing_id}", "method": "GET", "status": "200"}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         before = await scrape(client)
