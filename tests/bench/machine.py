@@ -45,6 +45,37 @@ async def postgres_version(url: str) -> str:
         await connection.close()
 
 
+class DatabaseServer:
+    """The PostgreSQL server's processes, when it runs on this machine and we may read them:
+    the postmaster and its children (backends, WAL writer, checkpointer, ...)."""
+
+    def __init__(self, postmaster: psutil.Process) -> None:
+        self.postmaster = postmaster
+
+    @classmethod
+    async def of(cls, url: str) -> DatabaseServer | None:
+        connection = await asyncpg.connect(url)
+        try:
+            backend = await connection.fetchval("SELECT pg_backend_pid()")
+            postmaster = psutil.Process(backend).parent()  # asked while the backend lives
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return None  # another machine's, or not ours to read
+        finally:
+            await connection.close()
+        return cls(postmaster) if postmaster is not None else None
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user and system) its processes have spent so far; a backend that ended
+        in between takes its time with it, which is why the pools are of fixed size."""
+        total = 0.0
+        for process in (self.postmaster, *self.postmaster.children()):
+            try:
+                total += sum(process.cpu_times()[:2])
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+        return total
+
+
 def packages() -> str:
     found = []
     for name in PACKAGES:

@@ -8,7 +8,9 @@ error anywhere is worth seeing. A ratio is of medians.
 CPU µs/req is the target's workers' CPU time (user and system) over a run divided by the
 requests answered in it. It is the steadiest figure here: a neighbour's burst slows a run,
 but barely changes what a request costs the server, and on a CPU-bound box that cost is
-what sets requests/s.
+what sets requests/s. DB CPU µs/req is the same for the PostgreSQL server's processes
+(backends, WAL writer, checkpointer), when it runs on this machine: the database shares the
+cores, so a request that costs it more leaves less for everyone.
 """
 
 from __future__ import annotations
@@ -34,10 +36,17 @@ class Measurement:
     round: int
     result: RunResult
     server_cpu: float = 0.0  # CPU seconds the target's workers spent during the run
+    database_cpu: float | None = None  # CPU seconds the PostgreSQL server spent, when readable
 
     @property
     def cpu_us_per_request(self) -> float:
         return 1e6 * self.server_cpu / self.result.requests if self.result.requests else 0.0
+
+    @property
+    def database_cpu_us_per_request(self) -> float | None:
+        if self.database_cpu is None or not self.result.requests:
+            return None
+        return 1e6 * self.database_cpu / self.result.requests
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,7 @@ class Summary:
     p50_ms: float
     p99_ms: float
     cpu_us: float
+    database_cpu_us: float | None
     errors: int
     requests: int
     rounds: int
@@ -76,10 +86,16 @@ class Summary:
             p50_ms=statistics.median(result.p50_ms for result in results),
             p99_ms=statistics.median(result.p99_ms for result in results),
             cpu_us=statistics.median(m.cpu_us_per_request for m in measured),
+            database_cpu_us=_median_or_none([m.database_cpu_us_per_request for m in measured]),
             errors=sum(result.errors for result in results),
             requests=sum(result.requests for result in results),
             rounds=len(results),
         )
+
+
+def _median_or_none(values: Sequence[float | None]) -> float | None:
+    known = [value for value in values if value is not None]
+    return statistics.median(known) if known else None
 
 
 def summarize(measurements: Iterable[Measurement]) -> dict[tuple[int, int, str, str], Summary]:
@@ -89,14 +105,15 @@ def summarize(measurements: Iterable[Measurement]) -> dict[tuple[int, int, str, 
     return {key: Summary.of(results) for key, results in groups.items()}
 
 
-def _ratio(numerator: float, denominator: float) -> str:
-    return f"{numerator / denominator:.2f}" if denominator else "n/a"
+def _ratio(numerator: float | None, denominator: float | None) -> str:
+    return f"{numerator / denominator:.2f}" if numerator is not None and denominator else "n/a"
 
 
 HEADER = (
-    "| workers | conns | workload | target | req/s | req/s range | p50 ms | p99 ms | CPU µs/req | errors "
+    "| workers | conns | workload | target | req/s | req/s range | p50 ms | p99 ms | CPU µs/req | DB CPU µs/req "
+    "| errors "
     "| req/s ÷ FastAPI floor | req/s ÷ Starlette floor | p99 ÷ FastAPI floor | p99 ÷ Starlette floor "
-    "| CPU/req ÷ FastAPI floor |"
+    "| CPU/req ÷ FastAPI floor | DB CPU/req ÷ FastAPI floor |"
 )
 
 
@@ -111,7 +128,7 @@ def results_table(measurements: Sequence[Measurement], workloads: Sequence[str])
                 summary = summaries.get((workers, connections, workload, target))
                 if summary is None:
                     continue
-                ratios = ["", "", "", "", ""]
+                ratios = ["", "", "", "", "", ""]
                 if target == PROJECT.name:
                     fastapi = summaries.get((workers, connections, workload, FASTAPI_FLOOR.name))
                     starlette = summaries.get((workers, connections, workload, STARLETTE_FLOOR.name))
@@ -121,6 +138,7 @@ def results_table(measurements: Sequence[Measurement], workloads: Sequence[str])
                         _ratio(summary.p99_ms, fastapi.p99_ms) if fastapi else "n/a",
                         _ratio(summary.p99_ms, starlette.p99_ms) if starlette else "n/a",
                         _ratio(summary.cpu_us, fastapi.cpu_us) if fastapi else "n/a",
+                        _ratio(summary.database_cpu_us, fastapi.database_cpu_us) if fastapi else "n/a",
                     ]
                 row = [
                     str(workers),
@@ -132,6 +150,7 @@ def results_table(measurements: Sequence[Measurement], workloads: Sequence[str])
                     f"{summary.p50_ms:.1f}",
                     f"{summary.p99_ms:.1f}",
                     f"{summary.cpu_us:,.0f}",
+                    "n/a" if summary.database_cpu_us is None else f"{summary.database_cpu_us:,.0f}",
                     f"{summary.errors:,} / {summary.requests:,}",
                     *ratios,
                 ]

@@ -148,6 +148,9 @@ def run(options: Options) -> None:
     with development_database(Settings()) as url:
         prepare_database(url, options)
         postgres = asyncio.run(machine.postgres_version(url))
+        database = asyncio.run(machine.DatabaseServer.of(url))
+        if database is None:
+            notes.append("The database server's processes are not readable from here: no database CPU figures.")
         env = targets.target_env(url, options.pool_size)
         for workers in options.workers:
             say(f"starting the project and the floors with {workers} worker(s) each …")
@@ -157,7 +160,7 @@ def run(options: Options) -> None:
                 workloads, files = _requests(running, workloads, options, log_dir / f"{workers}w", notes)
                 _warm_up(loader, running, files, options)
                 for round_number in range(options.rounds):
-                    measurements += _round(loader, running, workers, round_number, workloads, files, options)
+                    measurements += _round(loader, running, database, workers, round_number, workloads, files, options)
                 memory += _memory(running, workers, startup, notes)
     _print_report(
         options, loader, postgres, load_before, measurements, memory, [w.title for w in workloads], notes, log_dir
@@ -167,6 +170,7 @@ def run(options: Options) -> None:
 def _round(
     loader: Loader,
     running: list[targets.Running],
+    database: machine.DatabaseServer | None,
     workers: int,
     round_number: int,
     workloads: list[Workload],
@@ -182,20 +186,30 @@ def _round(
         for workload in workloads:
             for server in order:
                 cpu_before = server.cpu_seconds()
+                database_before = database.cpu_seconds() if database else 0.0
                 result = measure(loader, server, files[workload.name], connections, options.duration)
                 if result is None:
                     continue
                 server_cpu = server.cpu_seconds() - cpu_before
+                database_cpu = database.cpu_seconds() - database_before if database else None
                 measured.append(
                     report.Measurement(
-                        workers, connections, workload.title, server.target.name, round_number, result, server_cpu
+                        workers,
+                        connections,
+                        workload.title,
+                        server.target.name,
+                        round_number,
+                        result,
+                        server_cpu,
+                        database_cpu,
                     )
                 )
                 say(
                     f"  {workers}w r{round_number + 1}/{options.rounds} c{connections:<4} {workload.title:<26} "
                     f"{server.target.name:<16} {result.rps:7,.0f} req/s  p50 {result.p50_ms:6.1f} ms  "
                     f"p99 {result.p99_ms:6.1f} ms  errors {result.errors}  "
-                    f"server CPU {1e6 * server_cpu / max(result.requests, 1):5.0f} us/req  "
+                    f"server CPU {measured[-1].cpu_us_per_request:5.0f} us/req  "
+                    f"database CPU {measured[-1].database_cpu_us_per_request or 0:5.0f} us/req  "
                     f"(load generator {result.loader_share:.2f} cores)"
                 )
     return measured
