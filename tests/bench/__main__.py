@@ -9,9 +9,11 @@ from tests.bench import __doc__ as BENCH_DOC
 from tests.bench.runner import Options, run
 from tests.bench.workloads import BY_NAME
 
-# The default run: 2 worker counts × 3 rounds × 2 connection counts × 4 workloads × 3 targets
-# × 3 s: about 9 minutes with start-ups and warm-ups on 2 cores. --quick: one worker count, one round of 1 s.
-DEFAULTS = {"duration": 3, "rounds": 3, "warmup": 1, "workers": (1, 2), "connections": (32, 256)}
+# The default run: 2 worker counts × 5 rounds × 2 connection counts × 4 workloads × 3 targets
+# × 2 s: about 12 minutes with start-ups and warm-ups on 2 cores. Five short runs rather than
+# three longer ones: on a shared machine a slow spell spoils a run, and the median of five
+# outlasts two spoiled ones. --quick: one worker count, one round of 1 s.
+DEFAULTS = {"duration": 2, "rounds": 5, "warmup": 1, "workers": (1, 2), "connections": (32, 256)}
 QUICK = {"duration": 1, "rounds": 1, "warmup": 1, "workers": (1,), "connections": (32, 256)}
 POOL_SIZE = 8
 TOKENS = 8

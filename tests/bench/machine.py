@@ -64,16 +64,22 @@ class DatabaseServer:
             await connection.close()
         return cls(postmaster) if postmaster is not None else None
 
-    def cpu_seconds(self) -> float:
-        """CPU time (user and system) its processes have spent so far; a backend that ended
-        in between takes its time with it, which is why the pools are of fixed size."""
-        total = 0.0
+    def cpu_times(self) -> dict[int, float]:
+        """Each of its processes' CPU time (user and system) so far, by pid."""
+        times = {}
         for process in (self.postmaster, *self.postmaster.children()):
             try:
-                total += sum(process.cpu_times()[:2])
+                times[process.pid] = sum(process.cpu_times()[:2])
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 continue
-        return total
+        return times
+
+    @staticmethod
+    def spent(before: dict[int, float], after: dict[int, float]) -> float:
+        """CPU seconds spent between two readings by the processes alive at the second: a
+        process that started in between counts whole, one that ended (an autovacuum worker)
+        takes its share with it. The pools are of fixed size, so backends stay."""
+        return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def packages() -> str:

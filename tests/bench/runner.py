@@ -186,12 +186,12 @@ def _round(
         for workload in workloads:
             for server in order:
                 cpu_before = server.cpu_seconds()
-                database_before = database.cpu_seconds() if database else 0.0
+                database_before = database.cpu_times() if database else {}
                 result = measure(loader, server, files[workload.name], connections, options.duration)
                 if result is None:
                     continue
                 server_cpu = server.cpu_seconds() - cpu_before
-                database_cpu = database.cpu_seconds() - database_before if database else None
+                database_cpu = database.spent(database_before, database.cpu_times()) if database else None
                 measured.append(
                     report.Measurement(
                         workers,
