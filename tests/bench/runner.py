@@ -1,9 +1,10 @@
 """One bench run, start to end: the database, the targets, the rounds, the report.
 
-For each worker count the three targets are started together and stay up for all its rounds.
-Within a round, for each connection count and workload, the three are loaded one after the
-other, in an order that turns with each round, so that a slow spell on the shared machine
-lands on all of them and on none always first. Every run replays the same request file.
+For each worker count and round the three targets are started together, warmed up, loaded
+and stopped: every round measures new processes. Within a round, for each connection count
+and workload, the three are loaded one after the other, in an order that turns with each
+round, so that a slow spell on the shared machine lands on all of them and on none always
+first. Every run replays the same request file.
 """
 
 from __future__ import annotations
@@ -153,15 +154,19 @@ def run(options: Options) -> None:
             notes.append("The database server's processes are not readable from here: no database CPU figures.")
         env = targets.target_env(url, options.pool_size)
         for workers in options.workers:
-            say(f"starting the project and the floors with {workers} worker(s) each …")
-            with targets.started(workers, env, log_dir) as running:
-                startup = {server.target.name: server.resident_bytes() for server in running}
-                # Signed in again for each worker count, so that each project does the same work.
-                workloads, files = _requests(running, workloads, options, log_dir / f"{workers}w", notes)
-                _warm_up(loader, running, files, options)
-                for round_number in range(options.rounds):
+            files: dict[str, Path] = {}
+            for round_number in range(options.rounds):
+                # Fresh processes for every round: two servers running the same code differ by
+                # several per cent for as long as they live (where their memory and hash seeds
+                # fell), so each round draws new ones and the medians average that out too.
+                say(f"round {round_number + 1}: starting the project and the floors with {workers} worker(s) each …")
+                with targets.started(workers, env, log_dir) as running:
+                    startup = {server.target.name: server.resident_bytes() for server in running}
+                    if not files:  # signed in once per worker count: tokens outlive the processes
+                        workloads, files = _requests(running, workloads, options, log_dir / f"{workers}w", notes)
+                    _warm_up(loader, running, files, options)
                     measurements += _round(loader, running, database, workers, round_number, workloads, files, options)
-                memory += _memory(running, workers, startup, notes)
+                    memory += _memory(running, workers, startup, notes)
     _print_report(
         options, loader, postgres, load_before, measurements, memory, [w.title for w in workloads], notes, log_dir
     )
@@ -281,7 +286,8 @@ def _print_report(
         "",
         *machine.describe(postgres, loader.name, load_before, machine.load_average()),
         f"- Per run: {options.duration} s; rounds: {options.rounds}; warm-up: {options.warmup} s per workload "
-        f"and target; figures are medians over the rounds, errors summed (errors / requests).",
+        f"and target; every round on new processes; figures are medians over the rounds, errors summed "
+        "(errors / requests).",
         f"- Pool: POOL_MIN_SIZE = POOL_MAX_SIZE = {options.pool_size} per worker, for the project and the floors.",
         f"- The load generator used {_loader_cores(measurements)} of the machine's cores during the runs.",
         f"- Data: {options.users:,} users, {options.posts:,} posts, {options.items:,} items or more "
@@ -289,8 +295,8 @@ def _print_report(
         "",
         *report.results_table(measurements, workloads),
         "",
-        "Resident memory of each worker (psutil RSS), after startup and after the bench; the bound applies to "
-        "the project, the floors are there for scale:",
+        "Resident memory of each worker (psutil RSS), after startup and after its round's load; the bound "
+        "applies to the project, the floors are there for scale:",
         "",
         *report.memory_table(memory),
     ]
