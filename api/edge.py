@@ -1,9 +1,9 @@
 """The one layer every request passes on its way in and out, and the app's short stack.
 
 What the service does around every request is done here in one ASGI layer rather than
-four: each layer is a call and a wrapped `send` per message, and together they cost more
-than a point lookup's Python work in a handler (make bench). Each concern's rules live in
-its own module; this layer only reads the request's headers once and applies them:
+four: each layer is a call and a wrapped `send` per message, and the four took 10 of the
+50 µs of app CPU a POST /items/ cost with the database stubbed. Each concern's rules live
+in its own module; this layer only reads the request's headers once and applies them:
 
 - the request id (api/request_id.py): taken or made, set for the logs, sent back, and the
   last line of defence: an exception nothing else handled is logged and answered 500;

@@ -191,4 +191,4 @@ def install(app: FastAPI) -> RequestMetrics:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     app.add_route(PATH, metrics, include_in_schema=False)
-    return RequestMetrics(uncounted=frozenset({PATH}))
+    return RequestMetrics()  # /metrics itself uncounted
