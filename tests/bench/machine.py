@@ -45,6 +45,12 @@ async def postgres_version(url: str) -> str:
         await connection.close()
 
 
+def cpu_seconds(process: psutil.Process) -> float:
+    """CPU time (user and system) the process has spent so far."""
+    times = process.cpu_times()
+    return times.user + times.system
+
+
 class DatabaseServer:
     """The PostgreSQL server's processes, when it runs on this machine and we may read them:
     the postmaster and its children (backends, WAL writer, checkpointer, ...)."""
@@ -69,7 +75,7 @@ class DatabaseServer:
         times = {}
         for process in (self.postmaster, *self.postmaster.children()):
             try:
-                times[process.pid] = sum(process.cpu_times()[:2])
+                times[process.pid] = cpu_seconds(process)
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 continue
         return times

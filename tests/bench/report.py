@@ -40,13 +40,16 @@ class Measurement:
 
     @property
     def cpu_us_per_request(self) -> float:
-        return 1e6 * self.server_cpu / self.result.requests if self.result.requests else 0.0
+        return self._us_per_request(self.server_cpu) or 0.0
 
     @property
     def database_cpu_us_per_request(self) -> float | None:
-        if self.database_cpu is None or not self.result.requests:
+        return self._us_per_request(self.database_cpu)
+
+    def _us_per_request(self, seconds: float | None) -> float | None:
+        if seconds is None or not self.result.requests:
             return None
-        return 1e6 * self.database_cpu / self.result.requests
+        return 1e6 * seconds / self.result.requests
 
 
 @dataclass(frozen=True)

@@ -209,12 +209,13 @@ def _round(
                         database_cpu,
                     )
                 )
+                database_us = measured[-1].database_cpu_us_per_request
                 say(
                     f"  {workers}w r{round_number + 1}/{options.rounds} c{connections:<4} {workload.title:<26} "
                     f"{server.target.name:<16} {result.rps:7,.0f} req/s  p50 {result.p50_ms:6.1f} ms  "
                     f"p99 {result.p99_ms:6.1f} ms  errors {result.errors}  "
                     f"server CPU {measured[-1].cpu_us_per_request:5.0f} us/req  "
-                    f"database CPU {measured[-1].database_cpu_us_per_request or 0:5.0f} us/req  "
+                    f"database CPU {'n/a' if database_us is None else f'{database_us:5.0f}'} us/req  "
                     f"(load generator {result.loader_share:.2f} cores)"
                 )
     return measured

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import psutil
 
+from tests.bench import machine
 from tests.bench.loaders import REPO_ROOT
 from tests.bench.loadgen import HOST
 
@@ -86,7 +87,7 @@ class Running:
 
     def cpu_seconds(self) -> float:
         """CPU time (user and system) its workers have spent so far."""
-        return sum(sum(psutil.Process(pid).cpu_times()[:2]) for pid in self.worker_pids())
+        return sum(machine.cpu_seconds(psutil.Process(pid)) for pid in self.worker_pids())
 
     def wait_ready(self) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT
