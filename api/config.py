@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=2, ge=2)
     argon2_parallelism: int = Field(default=1, ge=1)
 
+    # The accelerator (api/fastpath/): auto serves on it where the installed FastAPI, Starlette
+    # and Pydantic are the releases it was tested with, and on stock FastAPI elsewhere; on
+    # refuses to start on any other release; off is stock FastAPI everywhere.
+    fast_path: Literal["auto", "on", "off"] = "auto"
+
     log_level: str = "INFO"
     # json: one JSON object per line, for a log pipeline; text: one readable line, for a terminal.
     log_format: Literal["json", "text"] = "json"

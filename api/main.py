@@ -7,15 +7,23 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
-from api import docs, errors, metrics, openapi
+from api import fastpath
 from api.config import Settings, get_settings
-from api.db import Database, StatementObserver
-from api.edge import EdgeApp, EdgeMiddleware
-from api.passwords import Passwords
-from api.routes import auth, health, items, posts, users
-from api.routing import index_routes
+from api.data.db import Database, StatementObserver
+from api.http import docs, errors, openapi
+from api.http.edge import EdgeMiddleware
+from api.observability import metrics
+from api.resources.auth import routes as auth
+from api.resources.health import routes as health
+from api.resources.items import routes as items
+from api.resources.posts import routes as posts
+from api.resources.users import routes as users
+from api.security.passwords import Passwords
+
+# Every resource's router, in the order their routes are tried. A new resource joins here.
+ROUTERS: tuple[APIRouter, ...] = (auth.router, users.router, posts.router, items.router, health.router)
 
 DESCRIPTION = """
 A REST API over PostgreSQL without an ORM: every statement the service sends is a
@@ -61,12 +69,12 @@ def create_app(settings: Settings | None = None, observer: StatementObserver | N
             await database.close()
             gc.unfreeze()  # an app made again in this process (tests) must not pile up
 
-    app = EdgeApp(
+    app = FastAPI(
         title="Items, users and posts API",
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url=None,  # served by api.docs from local assets
+        docs_url=None,  # served by api.http.docs from local assets
         redoc_url=None,
         # FastAPI's own OpenTelemetry hooks look for providers on every request; the service
         # has its own metrics (/metrics) and logs, so they would only cost.
@@ -76,14 +84,11 @@ def create_app(settings: Settings | None = None, observer: StatementObserver | N
     app.state.passwords = Passwords(settings)
     errors.install(app, settings)
     counted = metrics.install(app)  # /metrics, and what counts every other request
-    # Request ids, metrics, 304s and the body limit, in one layer (api/edge.py).
+    # Request ids, metrics, 304s and the body limit, in one layer (api/http/edge.py).
     app.add_middleware(EdgeMiddleware, metrics=counted, max_body_bytes=settings.max_body_bytes)
     docs.install(app)
     openapi.install(app)
-    for router in (auth.router, users.router, posts.by_author, posts.router, items.router, health.router):
-        # The app holds each route itself. include_router would keep the router behind a
-        # wrapper that FastAPI walks, route by route, on every request and every url_for;
-        # a route already carries its router's prefix, tags and responses.
-        app.router.routes.extend(router.routes)
-    index_routes(app.router)
+    for router in ROUTERS:
+        app.include_router(router)
+    fastpath.install(app, settings.fast_path)  # FAST_PATH: the accelerator, where it is tested (api/fastpath/)
     return app

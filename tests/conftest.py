@@ -19,7 +19,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from api.config import Settings
-from api.db import Session
+from api.data.db import Session
 from api.main import create_app
 from api.tools import migrate
 from api.tools.database import scratch_database

@@ -2,6 +2,6 @@
 
 from pathlib import Path
 
-from api.sql import load
+from api.data.registry import load
 
 test_queries = load(Path(__file__).parent / "sql")

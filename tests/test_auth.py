@@ -12,7 +12,7 @@ from asgi_lifespan import LifespanManager
 from pydantic import BaseModel
 
 from api.main import create_app
-from api.passwords import Passwords
+from api.security.passwords import Passwords
 from tests.accounts import new_account, sign_in
 from tests.conftest import test_queries
 from tests.problems import assert_problem, error_locations

@@ -10,8 +10,8 @@ from typing import Any
 import asyncpg
 import pytest
 
-from api.routes import items
-from api.sql import Statement
+from api.data.registry import Statement
+from api.resources.items import routes as items
 from api.tools import migrate
 from tests.clusters import Cluster, PgBouncer, caught_up, pgbouncer_binary
 from tests.conftest import test_queries

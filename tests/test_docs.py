@@ -6,9 +6,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from api.comments import comments
 from api.config import Settings
-from api.openapi import SCHEMA_TABLES
+from api.data.table_comments import comments
+from api.http.openapi import SCHEMA_TABLES
 from tests.queries import test_queries
 
 

@@ -1,31 +1,38 @@
-"""The app's short stack (api/edge.py): one layer of the service's own, then Starlette's
-exception middleware and the router; what FastAPI's dropped layers did is still done."""
+"""The accelerator's short stack (api/fastpath/stack.py): the service's edge layer, Starlette's
+exception middleware and the index; FastAPI's own stack wherever one of its layers has work."""
 
 import httpx
 import pytest
-from fastapi import UploadFile
+from fastapi import FastAPI, UploadFile
 from starlette.middleware.exceptions import ExceptionMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 
-from api.edge import EdgeApp, EdgeMiddleware
-from api.metrics import RequestMetrics
+from api import fastpath
+from api.fastpath.versions import untested
+from api.http.edge import EdgeMiddleware
+from api.observability.metrics import RequestMetrics
+
+pytestmark = pytest.mark.skipif(bool(untested()), reason=f"the accelerator is off here: {untested()}")
 
 
-def test_a_request_passes_the_edge_the_exception_handlers_and_the_router(app):
+def _accelerated_app(**options) -> FastAPI:
+    app = FastAPI(telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False}, **options)
+    app.add_middleware(EdgeMiddleware, metrics=RequestMetrics(), max_body_bytes=1 << 20)
+    assert fastpath.install(app, "on")
+    return app
+
+
+def test_a_request_passes_the_edge_the_exception_handlers_and_the_index():
+    app = _accelerated_app()
     stack = app.build_middleware_stack()
 
     assert isinstance(stack, EdgeMiddleware)
     assert isinstance(stack.app, ExceptionMiddleware)
-    assert stack.app.app is app.router
-
-
-def _edge_app() -> EdgeApp:
-    app = EdgeApp()
-    app.add_middleware(EdgeMiddleware, metrics=RequestMetrics(), max_body_bytes=1 << 20)
-    return app
+    assert stack.app.app is app.state.accelerated
 
 
 async def test_fastapis_own_handlers_still_close_uploaded_files():
-    app = _edge_app()
+    app = _accelerated_app()
     uploads = []
 
     @app.post("/upload")
@@ -40,21 +47,26 @@ async def test_fastapis_own_handlers_still_close_uploaded_files():
     assert uploads[0].file.closed
 
 
-def test_fastapis_body_limit_is_refused_for_the_edges_own():
-    app = EdgeApp(max_body_size=1000)
-
-    with pytest.raises(RuntimeError, match="body limit"):
-        app.build_middleware_stack()
+async def _handler(request, exc):  # pragma: no cover - never called
+    raise AssertionError
 
 
-@pytest.mark.parametrize("key", [Exception, 500])
-def test_a_handler_for_unhandled_errors_is_refused_since_the_edge_answers_them(key):
-    app = _edge_app()
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda app: setattr(app, "max_body_size", 1000), "max_body_size"),
+        (lambda app: app.add_exception_handler(Exception, _handler), "500 or Exception"),
+        (lambda app: app.add_exception_handler(500, _handler), "500 or Exception"),
+        (lambda app: app.add_middleware(GZipMiddleware), "outermost"),
+    ],
+    ids=["FastAPI's body limit", "a handler for Exception", "a handler for 500", "another middleware outside"],
+)
+def test_fastapis_own_stack_is_built_where_one_of_its_layers_has_work(change, reason, caplog):
+    app = _accelerated_app()
+    change(app)
 
-    async def handler(request, exc):  # pragma: no cover - never called
-        raise AssertionError
+    stack = app.build_middleware_stack()
 
-    app.add_exception_handler(key, handler)
-
-    with pytest.raises(RuntimeError, match="unhandled errors"):
-        app.build_middleware_stack()
+    assert not isinstance(stack, EdgeMiddleware) or not isinstance(stack.app, ExceptionMiddleware)
+    assert getattr(app.state, "accelerated", None) is None
+    assert reason in caplog.text

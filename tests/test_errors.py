@@ -8,10 +8,10 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from api.db import APPLICATION_NAME
+from api.data.db import APPLICATION_NAME
+from api.http.request_id import RequestIdFilter
 from api.main import create_app
-from api.request_id import RequestIdFilter
-from api.routes import items
+from api.resources.items import routes as items
 from tests.conftest import test_queries
 from tests.problems import assert_problem
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from api.idempotency import CLAIM
+from api.http.idempotency import CLAIM
 from tests.conftest import test_queries
 from tests.problems import assert_problem, error_locations
 

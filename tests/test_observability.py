@@ -17,12 +17,12 @@ from asgi_lifespan import LifespanManager
 from fastapi import APIRouter, FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
-from api import metrics
-from api.edge import EdgeMiddleware
-from api.logs import JsonFormatter, logging_config
+from api.http.edge import EdgeMiddleware
+from api.http.request_id import RequestIdFilter
 from api.main import create_app
-from api.request_id import RequestIdFilter
-from api.routes import items
+from api.observability import metrics
+from api.observability.logs import JsonFormatter, logging_config
+from api.resources.items import routes as items
 from tests.problems import assert_problem
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]

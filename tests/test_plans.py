@@ -9,8 +9,8 @@ for this module into a database of its own.
 import pytest
 
 from api.config import Settings
-from api.db import Database
-from api.sql import Returns, queries
+from api.data.db import Database
+from api.data.registry import Returns, queries
 from api.tools import migrate, seed
 from api.tools.database import scratch_database
 from api.tools.explain import PAGE, PAGE_1000, Sizes, explain, rows_read, samples, sequential_scans

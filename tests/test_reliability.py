@@ -21,8 +21,8 @@ from pydantic import BaseModel
 
 from api import main
 from api.config import Settings
-from api.db import Session
-from api.errors import UNAVAILABLE
+from api.data.db import Session
+from api.http.errors import UNAVAILABLE
 from api.main import create_app
 from tests.accounts import new_account
 from tests.conftest import test_queries
@@ -182,7 +182,7 @@ async def test_starting_with_the_database_down_serves_503_until_it_is_up(cluster
     stopped = []
     monkeypatch.setattr(main, "stop_process", lambda: stopped.append(True))
     cluster.stop()
-    with caplog.at_level(logging.WARNING, logger="api.db"):
+    with caplog.at_level(logging.WARNING, logger="api.data.db"):
         async with serving(settings_for(cluster_url, connect_attempts=100, connect_timeout=1)) as (_, client):
             live, ready, items = (
                 await client.get("/health/live"),

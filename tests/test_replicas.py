@@ -9,8 +9,8 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from api import db as db_module
 from api.config import Settings
+from api.data import db as db_module
 from api.main import create_app
 from api.tools import migrate
 from tests.accounts import new_account
@@ -74,7 +74,7 @@ async def test_reads_go_to_the_replica_writes_to_the_primary_and_the_primary_cov
         mine = await served.during(client.get("/users/me", headers=ann.headers))
 
         await asyncio.to_thread(replica.stop)
-        with caplog.at_level(logging.WARNING, logger="api.db"):
+        with caplog.at_level(logging.WARNING, logger="api.data.db"):
             during_outage = await client.get("/items/")
         outage = served.log[-1]
 

@@ -13,9 +13,9 @@ from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from hypothesis import HealthCheck, settings
 from schemathesis.python import asgi
 
-from api.idempotency import KEY_PATTERN
+from api.http.idempotency import KEY_PATTERN
 from api.main import create_app
-from api.schemas.items import MAX_ATTRIBUTES_BYTES
+from api.resources.items.schemas import MAX_ATTRIBUTES_BYTES
 
 EXAMPLES_PER_OPERATION = 40
 

@@ -7,7 +7,7 @@ import signal
 import asyncpg
 import httpx
 
-from api.db import APPLICATION_NAME
+from api.data.db import APPLICATION_NAME
 from tests.processes import DEADLINE, free_port, started, until_answered
 from tests.queries import test_queries
 from tests.test_reliability import LOCK_ITEM

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from api.sql import SQL_DIR, QueryFileError, Returns, UnknownQueryError, load, queries
+from api.data.registry import SQL_DIR, QueryFileError, Returns, UnknownQueryError, load, queries
 
 GOOD = """\
 -- Fetch one thing by id.

@@ -10,7 +10,7 @@ import pytest
 import api.main
 import api.tools.explain
 import api.tools.seed  # noqa: F401
-from api.sql import queries
+from api.data.registry import queries
 from tests.conftest import test_queries
 from tests.vet import vet, vet_read_only
 

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 from pydantic import BaseModel
 
-from api.routes import posts
+from api.resources.posts import routes as posts
 from tests.conftest import test_queries
 from tests.problems import assert_problem, error_locations
 

@@ -1,10 +1,10 @@
-"""Turns at the pool (api/turns.py): first come, first served, every wait bounded, no turn lost."""
+"""Turns at the pool (api/data/pool_turns.py): first come, first served, every wait bounded, no turn lost."""
 
 import asyncio
 
 import pytest
 
-from api.turns import Turns
+from api.data.pool_turns import Turns
 
 
 async def _hold(turns: Turns, served: list[int], n: int, release: asyncio.Event) -> None:

@@ -18,7 +18,7 @@ from uuid import UUID
 import asyncpg
 from pydantic import BaseModel
 
-from api.sql import Returns, Statement
+from api.data.registry import Returns, Statement
 from tests.conftest import test_queries
 
 TYPE_OID = test_queries.value("types/oid", int)

@@ -26,8 +26,8 @@ import asyncpg
 import orjson
 
 from api.config import Settings
-from api.db import Database, Session
-from api.sql import queries
+from api.data.db import Database, Session
+from api.data.registry import queries
 from api.tools import migrate
 from api.tools.database import development_database
 from api.tools.seed import COUNT_ROWS

@@ -25,9 +25,9 @@ from collections.abc import Awaitable, Callable
 from pydantic import BaseModel
 
 from api.config import Settings
-from api.db import Database, Session
-from api.passwords import Passwords
-from api.sql import queries
+from api.data.db import Database, Session
+from api.data.registry import queries
+from api.security.passwords import Passwords
 from api.tools import migrate
 from api.tools.database import development_database
 

@@ -23,7 +23,7 @@ from typing import Any
 import uvicorn
 
 from api.config import Settings
-from api.logs import logging_config
+from api.observability.logs import logging_config
 from api.tools import migrate
 from api.tools.database import development_database
 

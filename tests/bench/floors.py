@@ -32,8 +32,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from api.config import Settings
-from api.db import Database
-from api.sql import queries
+from api.data.db import Database
+from api.data.registry import queries
 from api.tools.serve import run
 from tests.bench import workloads
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from api.sql import queries
+from api.data.registry import queries
 from api.tools.seed import WORDS, vocabulary_word
 from tests.bench.requests_file import Request
 

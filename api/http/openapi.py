@@ -1,0 +1,103 @@
+"""The OpenAPI document: every error a route can answer, as the problem details it really
+sends, and the schemas described in the DBA's own words.
+
+Routes declare their error statuses with `problems(404, 409)`. FastAPI files any response
+model under `application/json`; the document is then rewritten once so that every 4xx and
+5xx body is `application/problem+json`, the content type errors.py sends.
+
+A schema that stands for a table (SCHEMA_TABLES) takes the table's comment as its
+description, and each field without one of its own takes its column's (COMMENT ON, in the
+migrations).
+"""
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from api.data.table_comments import comments
+from api.http.errors import PROBLEM_JSON, Problem, ValidationProblem
+
+DESCRIPTIONS = {
+    400: "The body could not be read (not UTF-8, or not the declared content type)",
+    401: "No valid bearer token: sign in at /auth/token",
+    403: "Not yours: only its owner may do this",
+    404: "Not found",
+    409: "Conflicts with data already there",
+    412: "If-Match names a version that is no longer current: read it again",
+    413: "The request body is larger than the service accepts",
+    422: "The request is not valid; `errors` lists each offending field",
+    429: "Too many attempts; wait `Retry-After` seconds",
+    503: "The database is unavailable; retry after `Retry-After` seconds",
+}
+
+
+# What any route that reads a body may answer besides its own errors.
+BODY = (400, 413)
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route or router that may answer with these error statuses."""
+    return {
+        status: {"model": ValidationProblem if status == 422 else Problem, "description": DESCRIPTIONS[status]}
+        for status in statuses
+    }
+
+
+# Which table each schema's fields come from.
+SCHEMA_TABLES = {
+    "ItemPublic": "items",
+    "ItemCreate": "items",
+    "ItemUpdate": "items",
+    "PostPublic": "posts",
+    "PostFound": "posts",
+    "PostCreate": "posts",
+    "PostUpdate": "posts",
+    "UserPublic": "users",
+    "UserPrivate": "users",
+    "UserCreate": "users",
+    "UserUpdate": "users",
+    "Author": "users",
+}
+
+
+def _described_by_the_dba(document: dict[str, Any]) -> dict[str, Any]:
+    said = comments()
+    for name, table in SCHEMA_TABLES.items():
+        schema = document.get("components", {}).get("schemas", {}).get(name)
+        if schema is None:
+            continue
+        schema.setdefault("description", said.get(table, ""))
+        for field, spec in schema.get("properties", {}).items():
+            if f"{table}.{field}" in said:
+                spec.setdefault("description", said[f"{table}.{field}"])
+    return document
+
+
+def _errors_as_problems(document: dict[str, Any]) -> dict[str, Any]:
+    for path in document["paths"].values():
+        for operation in path.values():
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                if status[0] in "45" and "application/json" in content:
+                    content[PROBLEM_JSON] = content.pop("application/json")
+    return document
+
+
+def install(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _described_by_the_dba(
+                _errors_as_problems(
+                    get_openapi(
+                        title=app.title,
+                        version=app.version,
+                        description=app.description,
+                        routes=app.routes,
+                        tags=app.openapi_tags,
+                    )
+                )
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,94 @@
+"""Pages of a list: keyset cursors, the next page's link, and counts on request.
+
+An offset makes the database walk past every skipped row, so page 1,000 costs a thousand
+pages, and a row inserted meanwhile shifts every page after it. A cursor names the last
+row a client saw; the next page starts after it through an index condition (`id < $1`),
+so every page costs the same and inserts do not shift what the client walks through.
+The cursor is opaque to clients: base64url of the position, not a promise of its form.
+
+A page is fetched one row longer than asked for: that row only tells whether a next page
+exists, so the last page links to nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Sequence
+from typing import Annotated, Generic, TypeVar
+from urllib.parse import urlencode
+
+from fastapi import Query, Request
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
+
+from api.resources.fields import MAX_JSON_INT
+
+T = TypeVar("T")
+
+MAX_LIMIT = 100
+PREFER_COUNT = "count=exact"
+
+
+class Position(BaseModel):
+    """Where a page ended: the last row's id, and its rank in a search."""
+
+    id: int = Field(ge=1, le=MAX_JSON_INT)
+    rank: float | None = None
+
+
+def encode(position: Position) -> str:
+    return base64.urlsafe_b64encode(position.model_dump_json(exclude_none=True).encode()).rstrip(b"=").decode()
+
+
+def _decode(cursor: str | None) -> Position | None:
+    if cursor is None:
+        return None
+    try:
+        return Position.model_validate_json(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, binascii.Error, ValidationError):
+        raise ValueError("not a cursor this service handed out") from None
+
+
+Cursor = Annotated[
+    str | None,
+    Query(max_length=200, description="Where to continue: the cursor in the previous page's `next` link."),
+    AfterValidator(_decode),
+]
+Skip = Annotated[int, Query(ge=0, le=MAX_JSON_INT, description="How many rows to skip (after the cursor, if any).")]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"How many rows to return, at most {MAX_LIMIT}.")]
+Count = Annotated[bool, Query(description="Also count every matching row (as does the header `Prefer: count=exact`).")]
+
+
+class Page(BaseModel, Generic[T]):
+    data: list[T]
+    next: str | None = Field(description="The next page's URL (also in the Link header); null on the last page.")
+    count: int | None = Field(
+        default=None, description="How many rows match in all; only when asked for (`?count=true`)."
+    )
+
+
+def page_of(
+    request: Request, rows: Sequence[T], limit: int, position: Callable[[T], Position]
+) -> tuple[list[T], str | None, dict[str, str]]:
+    """The page's rows (of limit + 1 fetched), its next link, and the Link header to send.
+
+    The link is relative, as RFC 8288 allows: the same request with a cursor instead of any
+    skip. A URL built from the Host header would be wrong behind a proxy, and a lure for
+    whoever sets that header."""
+    if len(rows) <= limit:
+        return list(rows), None, {}
+    shown = list(rows[:limit])
+    kept = [(key, value) for key, value in request.query_params.multi_items() if key not in ("cursor", "skip")]
+    # The path as the client sent it (request.url would rebuild the whole URL from the
+    # headers for it); a list's path holds nothing that needs escaping.
+    next_url = f"{request.scope['path']}?{urlencode([*kept, ('cursor', encode(position(shown[-1])))])}"
+    return shown, next_url, {"Link": f'<{next_url}>; rel="next"'}
+
+
+def count_wanted(request: Request, asked: bool, headers: dict[str, str]) -> bool:
+    """A count costs a second statement over every matching row: only when the client asks
+    (`?count=true`, or `Prefer: count=exact`, answered in headers)."""
+    if PREFER_COUNT in request.headers.get("prefer", ""):
+        headers["Preference-Applied"] = PREFER_COUNT
+        return True
+    return asked

@@ -1,0 +1,41 @@
+"""Field and path types every resource shares."""
+
+from typing import Annotated
+
+from fastapi import Path
+from pydantic import BeforeValidator, Field, StringConstraints
+
+# The largest integer every JSON client reads exactly (JavaScript's Number.MAX_SAFE_INTEGER),
+# well inside PostgreSQL's bigint: larger ids and prices are refused at the door.
+MAX_JSON_INT = 2**53 - 1
+
+# PostgreSQL text cannot hold NUL, so it is refused here, never by the database.
+NO_NUL = r"^[^\x00]*$"
+# ... and a name or title must have something in it besides white space.
+NO_NUL_NOT_BLANK = r"^[^\x00]*[^\x00\s][^\x00]*$"
+
+
+def text(min_length: int, max_length: int, *, blank: bool = True) -> type[str]:
+    """A string stored exactly as sent: bounded, without NUL, and (blank=False) not only white space."""
+    return Annotated[  # type: ignore[return-value]
+        str,
+        StringConstraints(min_length=min_length, max_length=max_length, pattern=NO_NUL if blank else NO_NUL_NOT_BLANK),
+    ]
+
+
+def _json_number(value: object) -> object:
+    if isinstance(value, bool | str):
+        raise ValueError("must be a JSON number, not a boolean or a string")
+    return value
+
+
+def json_int(minimum: int, description: str) -> type[int]:
+    """A JSON integer (156 or 156.0) from minimum to MAX_JSON_INT; not a boolean or a numeric
+    string, which Python would coerce. (Constraints come before the validator, or the
+    published schema would lose them.)"""
+    return Annotated[  # type: ignore[return-value]
+        int, Field(ge=minimum, le=MAX_JSON_INT, description=description), BeforeValidator(_json_number)
+    ]
+
+
+PathId = Annotated[int, Path(ge=1, le=MAX_JSON_INT, description="The id.")]

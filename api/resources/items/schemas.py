@@ -1,0 +1,114 @@
+"""What clients send and receive for items."""
+
+import json
+from datetime import datetime
+from typing import Annotated
+
+import orjson
+from fastapi import Query
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, StringConstraints
+from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
+
+from api.http.pagination import Page
+from api.resources.fields import MAX_JSON_INT, NO_NUL, json_int, text
+
+MAX_ATTRIBUTES_BYTES = 4096
+
+
+def _storable_json(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
+    """jsonb stores neither NUL (\\u0000 is an escape JSON always writes) nor NaN or infinities,
+    and the object has a size cap, counted in UTF-8 bytes as sent."""
+    try:
+        encoded = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except ValueError:
+        raise ValueError("numbers must be finite") from None
+    if "\\u0000" in encoded:
+        raise ValueError("must not contain NUL characters")
+    if len(encoded.encode()) > MAX_ATTRIBUTES_BYTES:
+        raise ValueError(f"must be at most {MAX_ATTRIBUTES_BYTES} bytes as JSON")
+    return value
+
+
+ItemName = Annotated[text(1, 200, blank=False), Field(description="What the item is called.")]
+ItemDescription = Annotated[text(0, 2000), Field(description="A longer description.")]
+Price = json_int(0, "Price in cents, zero or more.")
+Attributes = Annotated[
+    dict[str, JsonValue],
+    AfterValidator(_storable_json),
+    Field(
+        description=f"Free-form properties: a JSON object of at most {MAX_ATTRIBUTES_BYTES} bytes, with no NUL "
+        "character in any key or string, at any depth. Integers of any size are kept exactly.",
+        json_schema_extra={"propertyNames": {"pattern": NO_NUL}},
+    ),
+]
+
+
+# A filter no item can pass: one key asked to hold two different values.
+NOTHING_MATCHES: dict[str, JsonValue] = {}
+
+
+def _containment(pairs: list[str] | None) -> dict[str, JsonValue] | None:
+    """`color:red` and `size:10` become {"color": "red", "size": 10}: a value that reads as a
+    JSON number, boolean or quoted string is that; anything else is the string as written.
+    `color:red` and `color:blue` together ask for both at once: NOTHING_MATCHES."""
+    if not pairs:
+        return None
+    wanted: dict[str, JsonValue] = {}
+    for pair in pairs:
+        key, _, raw = pair.partition(":")
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            value = raw
+        value = value if isinstance(value, str | int | float | bool) else raw
+        if wanted.setdefault(key, value) != value:
+            return NOTHING_MATCHES
+    return wanted
+
+
+AttributePair = Annotated[str, StringConstraints(pattern=r"^[^:\x00]{1,100}:[^\x00]{0,500}$")]
+AttributeFilter = Annotated[
+    list[AttributePair] | None,
+    Query(
+        max_length=10,
+        description="`key:value`, repeatable: items whose attributes hold every pair. `size:10` is the number, "
+        '`size:"10"` the string.',
+    ),
+    AfterValidator(_containment),
+]
+PriceBound = Annotated[int | None, Query(ge=0, le=MAX_JSON_INT, description="Price bound in cents, inclusive.")]
+
+
+class ItemCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: ItemName
+    description: ItemDescription | None = None
+    price: Price
+    attributes: Attributes = Field(default_factory=dict)
+
+
+class ItemUpdate(TypedDict, total=False):
+    """The fields to change; a field left out stays as it is. `attributes` is replaced whole."""
+
+    __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
+
+    name: ItemName
+    description: ItemDescription | None
+    price: Price
+    attributes: Attributes
+
+
+class ItemPublic(BaseModel):
+    id: int
+    owner_id: int | None = Field(description="The user who created it; null for items older than owners.")
+    name: str
+    description: str | None
+    price: int
+    attributes: dict[str, JsonValue]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ItemsPublic(Page[ItemPublic]):
+    pass

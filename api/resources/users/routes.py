@@ -1,0 +1,108 @@
+"""Users: sign-up, public profiles, and each user's own account at /users/me."""
+
+from fastapi import APIRouter, Request, Response, status
+
+from api.data.db import Db
+from api.data.registry import queries
+from api.http.conditional import IfMatch, unchanged_since
+from api.http.errors import Forbidden, NotFound
+from api.http.idempotency import IdempotencyKey, answer_once
+from api.http.openapi import BODY, problems
+from api.http.pagination import Count, Cursor, Limit, Position, Skip, count_wanted, page_of
+from api.http.representation import json, no_content
+from api.resources.fields import PathId
+from api.resources.users.schemas import UserCreate, UserPrivate, UserPublic, UsersPublic, UserUpdate
+from api.security.passwords import PasswordsDep
+from api.security.tokens import BearerToken, CurrentUser, token_hash
+
+router = APIRouter(prefix="/users", tags=["users"], responses=problems(422, 503))
+
+CREATE = queries.one("users/create", UserPrivate)
+GET_BY_ID = queries.one("users/get_by_id", UserPublic)
+LIST = queries.many("users/list", UserPublic)
+COUNT = queries.value("users/count", int)
+GET_PASSWORD_HASH = queries.value("users/get_password_hash", str)
+UPDATE = queries.one("users/update", UserPrivate)
+DELETE = queries.nothing("users/delete")
+GET_FOR_UPDATE = queries.one("users/get_private_for_update", UserPrivate)
+
+
+@router.post("/", status_code=status.HTTP_201_CREATED, response_model=UserPrivate, responses=problems(*BODY, 409))
+async def create_user(
+    user: UserCreate, db: Db, passwords: PasswordsDep, request: Request, key: IdempotencyKey = None
+) -> Response:
+    """Sign up. A taken email or username is a 409 naming the field (once per `Idempotency-Key`)."""
+    password_hash = await passwords.hash(user.password)  # before any transaction: it takes a while
+
+    async def write() -> tuple[UserPrivate, dict[str, str]]:
+        # The unique indexes decide, inside the INSERT: no check-then-insert race.
+        created = await db.run(CREATE, user.email, user.username, password_hash)
+        return created, {"Location": f"{request.scope['root_path']}/users/{created.id}"}
+
+    return await answer_once(db, request, key, "anonymous", status.HTTP_201_CREATED, write)
+
+
+# /users/me comes before /users/{user_id}, which would otherwise take "me" for an id.
+@router.get("/me", response_model=UserPrivate, responses=problems(401))
+async def read_me(user: CurrentUser) -> Response:
+    """The signed-in user's own account."""
+    return json(user)
+
+
+@router.patch("/me", response_model=UserPrivate, responses=problems(*BODY, 401, 403, 409, 412))
+async def update_me(
+    changes: UserUpdate,
+    user: CurrentUser,
+    token: BearerToken,
+    db: Db,
+    passwords: PasswordsDep,
+    if_match: IfMatch = None,
+) -> Response:
+    """Change the signed-in user's email, username or password. A new email or password
+    needs `current_password`; a new password signs out every other session."""
+    if "email" in changes or "password" in changes:
+        current = changes.get("current_password")
+        stored = await db.run(GET_PASSWORD_HASH, user.id)
+        if current is None or stored is None or not await passwords.verify(stored, current):
+            raise Forbidden("Changing the email or password needs the right current_password.")
+    new_hash = await passwords.hash(changes["password"]) if "password" in changes else None
+    async with unchanged_since(db, if_match, GET_FOR_UPDATE, user.id, "account"):
+        updated = await db.run(
+            UPDATE, user.id, changes.get("email"), changes.get("username"), new_hash, token_hash(token)
+        )
+    if updated is None:  # deleted meanwhile
+        raise NotFound("The account no longer exists.")
+    return json(updated)
+
+
+@router.delete("/me", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 412))
+async def delete_me(user: CurrentUser, db: Db, if_match: IfMatch = None) -> Response:
+    """Delete the signed-in user's account, with their posts, items and tokens; with
+    If-Match, only if it is still at that version."""
+    async with unchanged_since(db, if_match, GET_FOR_UPDATE, user.id, "account"):
+        await db.run(DELETE, user.id)
+    return no_content()
+
+
+@router.get("/{user_id}", response_model=UserPublic, responses=problems(404))
+async def read_user(user_id: PathId, db: Db) -> Response:
+    user = await db.run(GET_BY_ID, user_id)
+    if user is None:
+        raise NotFound(f"There is no user {user_id}.")
+    return json(user)
+
+
+@router.get("/", response_model=UsersPublic)
+async def list_users(
+    request: Request,
+    db: Db,
+    cursor: Cursor = None,
+    skip: Skip = 0,
+    limit: Limit = 100,
+    count: Count = False,
+) -> Response:
+    """Public profiles, oldest first."""
+    rows = await db.run(LIST, cursor.id if cursor else None, skip, limit + 1)
+    data, next_url, headers = page_of(request, rows, limit, lambda user: Position(id=user.id))
+    total = await db.run(COUNT) if count_wanted(request, count, headers) else None
+    return json(UsersPublic(data=data, next=next_url, count=total), headers=headers)
