@@ -73,7 +73,7 @@ class Accelerated:
     def __init__(self, app: FastAPI) -> None:
         self.app = app
         self.router = app.router
-        self._versions: tuple[int, ...] = ()
+        self._versions: tuple[int, ...] | None = None  # None: not indexed yet
         self._routers: list[object] = []
         self._by_segment: dict[str, list[Candidate]] = {}
         self._anywhere: list[Candidate] = []

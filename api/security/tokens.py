@@ -30,16 +30,16 @@ def token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-async def _bearer_token(token: Annotated[str | None, Depends(bearer)]) -> str:
+async def bearer_token(token: Annotated[str | None, Depends(bearer)]) -> str:
     if not token:
         raise Unauthorized("This needs a bearer token: sign in at /auth/token.", headers={"WWW-Authenticate": "Bearer"})
     return token
 
 
-BearerToken = Annotated[str, Depends(_bearer_token)]
+BearerToken = Annotated[str, Depends(bearer_token)]
 
 
-async def _current_user(token: BearerToken, db: Db) -> UserPrivate:
+async def current_user(token: BearerToken, db: Db) -> UserPrivate:
     user = await db.run(USER_BY_TOKEN, token_hash(token))
     if user is None:
         raise Unauthorized(
@@ -48,4 +48,4 @@ async def _current_user(token: BearerToken, db: Db) -> UserPrivate:
     return user
 
 
-CurrentUser = Annotated[UserPrivate, Depends(_current_user)]
+CurrentUser = Annotated[UserPrivate, Depends(current_user)]
