@@ -3,16 +3,16 @@ exposure of secrets, unbounded bodies, and injection."""
 
 import pytest
 
+from tests import inventory
 from tests.conftest import test_queries
 from tests.problems import assert_problem, error_locations
 
 CREATE_UNOWNED_ITEM = test_queries.value("items/create_unowned", int)
 
-NEW = {
-    "posts": {"title": "Ann's", "content": "Mine."},
-    "items": {"name": "Ann's lamp", "description": "Mine.", "price": 100},
-}
-CHANGES = {"posts": {"title": "Bob was here"}, "items": {"price": 0}}
+# Collections whose members only their owner may change, as the document says (a 403).
+OWNED = inventory.owned()
+NEW = {name: inventory.new(name, 1) for name in OWNED}
+CHANGES = {name: inventory.change(name) for name in OWNED}
 
 
 async def create(client, account, kind):
@@ -21,7 +21,7 @@ async def create(client, account, kind):
     return response.json()
 
 
-@pytest.mark.parametrize("kind", ["posts", "items"])
+@pytest.mark.parametrize("kind", OWNED)
 @pytest.mark.parametrize("method", ["PATCH", "DELETE"])
 async def test_another_user_cannot_change_or_delete_what_is_not_theirs(client, ann, bob, kind, method):
     thing = await create(client, ann, kind)
@@ -33,7 +33,7 @@ async def test_another_user_cannot_change_or_delete_what_is_not_theirs(client, a
     assert (await client.get(url)).json() == thing
 
 
-@pytest.mark.parametrize("kind", ["posts", "items"])
+@pytest.mark.parametrize("kind", OWNED)
 @pytest.mark.parametrize("method", ["PUT", "POST"])
 async def test_no_other_method_reaches_what_is_not_theirs(client, ann, bob, kind, method):
     thing = await create(client, ann, kind)
@@ -43,7 +43,7 @@ async def test_no_other_method_reaches_what_is_not_theirs(client, ann, bob, kind
     assert (await client.get(url)).json() == thing
 
 
-@pytest.mark.parametrize("kind", ["posts", "items"])
+@pytest.mark.parametrize("kind", OWNED)
 async def test_writing_without_a_token_changes_nothing(client, ann, kind):
     thing = await create(client, ann, kind)
     url = f"/{kind}/{thing['id']}"
@@ -189,3 +189,7 @@ async def test_sql_metacharacters_in_an_email_round_trip_and_sign_in(client):
     assert (
         await client.get("/users/me", headers={"Authorization": f"Bearer {signed_in.json()['access_token']}"})
     ).json()["email"] == email
+
+
+def test_the_document_names_the_collections_only_owners_may_change():
+    assert len(OWNED) >= 2 and all(NEW[name] and CHANGES[name] for name in OWNED)

@@ -44,6 +44,8 @@ def _holds_only_leaves(annotation: Any) -> bool:
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is typing.Annotated:
         return _writes_nothing(args[1:]) and _holds_only_leaves(args[0])
+    if origin is typing.Literal:
+        return all(type(arg) in LEAVES for arg in args)
     if origin in (typing.Union, types.UnionType):
         return all(_holds_only_leaves(arg) for arg in args)
     if origin is list:

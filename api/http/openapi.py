@@ -5,11 +5,16 @@ Routes declare their error statuses with `problems(404, 409)`. FastAPI files any
 model under `application/json`; the document is then rewritten once so that every 4xx and
 5xx body is `application/problem+json`, the content type errors.py sends.
 
-A schema that stands for a table (SCHEMA_TABLES) takes the table's comment as its
-description, and each field without one of its own takes its column's (COMMENT ON, in the
-migrations).
+A schema declared in `api/resources/<table>/schemas.py` speaks of that table: each field
+named like one of its columns takes the column's comment (COMMENT ON, in the migrations)
+unless it has a description of its own, and a schema with such a field takes the table's
+comment as its description. A new resource is described without being listed anywhere.
 """
 
+import importlib
+import inspect
+import pkgutil
+from functools import cache
 from typing import Any
 
 from fastapi import FastAPI
@@ -44,33 +49,38 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-# Which table each schema's fields come from.
-SCHEMA_TABLES = {
-    "ItemPublic": "items",
-    "ItemCreate": "items",
-    "ItemUpdate": "items",
-    "PostPublic": "posts",
-    "PostFound": "posts",
-    "PostCreate": "posts",
-    "PostUpdate": "posts",
-    "UserPublic": "users",
-    "UserPrivate": "users",
-    "UserCreate": "users",
-    "UserUpdate": "users",
-    "Author": "users",
-}
+RESOURCES = "api.resources"
+
+
+@cache
+def schema_tables() -> dict[str, str]:
+    """Each schema class declared in a resource's schemas module, and the resource's table."""
+    package = importlib.import_module(RESOURCES)
+    found = {}
+    for resource in pkgutil.iter_modules(package.__path__):
+        if not resource.ispkg:
+            continue
+        try:
+            module = importlib.import_module(f"{RESOURCES}.{resource.name}.schemas")
+        except ModuleNotFoundError:
+            continue  # a resource with nothing of its own to send or receive
+        for name, value in vars(module).items():
+            if inspect.isclass(value) and value.__module__ == module.__name__:
+                found[name] = resource.name
+    return found
 
 
 def _described_by_the_dba(document: dict[str, Any]) -> dict[str, Any]:
     said = comments()
-    for name, table in SCHEMA_TABLES.items():
+    for name, table in schema_tables().items():
         schema = document.get("components", {}).get("schemas", {}).get(name)
-        if schema is None:
+        if schema is None or table not in said:
             continue
-        schema.setdefault("description", said.get(table, ""))
-        for field, spec in schema.get("properties", {}).items():
-            if f"{table}.{field}" in said:
-                spec.setdefault("description", said[f"{table}.{field}"])
+        columns = [field for field in schema.get("properties", {}) if f"{table}.{field}" in said]
+        if columns:
+            schema.setdefault("description", said[table])
+        for field in columns:
+            schema["properties"][field].setdefault("description", said[f"{table}.{field}"])
     return document
 
 

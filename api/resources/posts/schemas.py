@@ -19,7 +19,10 @@ Tag = Annotated[
     StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$"),
     Field(description="Lowercase letters, digits and '-', up to 32 characters."),
 ]
-Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS, description=f"Up to {MAX_TAGS} tags; repeats count once.")]
+Tags = Annotated[
+    list[Tag],
+    Field(max_length=MAX_TAGS, description=f"Up to {MAX_TAGS} tags; repeats count once.", examples=[["news"]]),
+]
 
 
 class PostCreate(BaseModel):

@@ -13,7 +13,7 @@ USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,32}$"  # no '@': a login name is a userna
 Username = Annotated[
     str,
     StringConstraints(pattern=USERNAME_PATTERN),
-    Field(description="3 to 32 letters, digits, '_', '.' or '-'; unique regardless of case."),
+    Field(description="3 to 32 letters, digits, '_', '.' or '-'; unique regardless of case.", examples=["ann"]),
 ]
 Email = Annotated[
     EmailStr,
