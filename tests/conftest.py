@@ -19,6 +19,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from api.config import Settings
+from api.fastpath.versions import untested
 from api.data.db import Session
 from api.main import create_app
 from api.tools import migrate
@@ -28,6 +29,15 @@ from tests.clusters import Cluster, PgBouncer
 from tests.queries import test_queries
 
 TRUNCATE_ALL = test_queries.nothing("truncate_all")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Which road the suite's app takes: FAST_PATH, and what it means with these releases."""
+    mode = Settings(_env_file=None).fast_path
+    outside = untested()
+    if mode == "off" or (mode == "auto" and outside):
+        return f"FAST_PATH={mode}: stock FastAPI" + (f" ({'; '.join(outside)})" if outside else "")
+    return f"FAST_PATH={mode}: the accelerator"
 
 
 # Set by tests/test_pgbouncer.py, which runs the API tests again with the app behind PgBouncer.
