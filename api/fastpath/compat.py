@@ -8,6 +8,7 @@ outside api/fastpath/ imports a private name.
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 from fastapi import FastAPI
@@ -25,8 +26,8 @@ __all__ = [
     "field_annotation_is_sequence",
     "get_missing_field_error",
     "get_route_path",
+    "own_routes_version",
     "routers_under",
-    "routes_version",
     "telemetry_enabled",
 ]
 
@@ -40,9 +41,9 @@ def telemetry_enabled(app: FastAPI) -> bool:
     return bool(app._native_telemetry.enabled())
 
 
-def routes_version(router: APIRouter) -> int:
-    """A number FastAPI raises whenever the router's own routes change."""
-    return int(router._get_routes_version())
+# A number FastAPI raises whenever a router's own routes change (including a router being
+# included in it): an attribute read, where _get_routes_version() walks every included router.
+own_routes_version = attrgetter("_routes_version")
 
 
 def routers_under(router: APIRouter) -> list[APIRouter]:

@@ -16,11 +16,11 @@ import logging
 from contextlib import AsyncExitStack
 
 from fastapi import FastAPI
-from fastapi.routing import RouteContext, iter_route_contexts
+from fastapi.routing import APIRouter, RouteContext, iter_route_contexts
 from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.fastpath.compat import FILES_STACK, get_route_path, routers_under, routes_version
+from api.fastpath.compat import FILES_STACK, get_route_path, own_routes_version, routers_under
 from api.fastpath.routes import Unsupported, lean_app
 from api.fastpath.writer import orjson_bytes
 from api.http.representation import writer
@@ -73,19 +73,18 @@ class Accelerated:
     def __init__(self, app: FastAPI) -> None:
         self.app = app
         self.router = app.router
-        self._versions: tuple[int, ...] | None = None  # None: not indexed yet
-        self._routers: list[object] = []
+        self._versions: list[int] | None = None  # None: not indexed yet
+        self._routers: list[APIRouter] = []
         self._by_segment: dict[str, list[Candidate]] = {}
         self._anywhere: list[Candidate] = []
 
     def _current(self) -> bool:
-        return tuple(routes_version(router) for router in self._routers) == self._versions  # type: ignore[arg-type]
+        return list(map(own_routes_version, self._routers)) == self._versions
 
     def index(self) -> None:
         """Plan every route, by first segment; again whenever any router's routes change."""
-        routers = routers_under(self.router)
-        self._routers = list(routers)
-        self._versions = tuple(routes_version(router) for router in routers)
+        self._routers = routers_under(self.router)
+        self._versions = list(map(own_routes_version, self._routers))
         candidates = [_candidate(context) for context in iter_route_contexts(self.router.routes)]
         segment_of_each = [(candidate, segment_of(candidate.context.path_format)) for candidate in candidates]
         segments = {segment for _, segment in segment_of_each if segment is not None}
