@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi._compat import ModelField, field_annotation_is_sequence
 from fastapi.dependencies.models import Dependant
-from fastapi.dependencies.utils import get_missing_field_error
+from fastapi.dependencies.utils import get_missing_field_error  # type: ignore[attr-defined]  # not in __all__
 from fastapi.routing import APIRouter
 from starlette._utils import get_route_path
 

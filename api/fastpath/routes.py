@@ -111,7 +111,7 @@ class Param:
             value = self.default if self.shared_default else deepcopy(self.default)
             if not self.validate_default:
                 return value, []
-        return self.field.validate(value, {}, loc=self.loc)  # type: ignore[no-any-return]
+        return self.field.validate(value, {}, loc=self.loc)
 
 
 @dataclass(frozen=True)
@@ -258,7 +258,7 @@ def lean_app(route: RouteContext) -> ASGIApp:
     if not isinstance(route.original_route, APIRoute):
         raise Unsupported("not a FastAPI route")
     endpoint = route.endpoint
-    if not _is_async(endpoint):
+    if endpoint is None or not _is_async(endpoint):
         raise Unsupported("a sync endpoint: FastAPI runs it in a thread")
     _check_options(route)
     returns = inspect.signature(endpoint).return_annotation

@@ -27,7 +27,7 @@ def short_stack_refused(app: FastAPI) -> str | None:
         return "a handler for 500 or Exception is set (api/http/edge.py answers unhandled errors)"
     if telemetry_enabled(app):
         return "FastAPI's telemetry is on"
-    if not app.user_middleware or app.user_middleware[0].cls is not EdgeMiddleware:
+    if not app.user_middleware or app.user_middleware[0].cls is not EdgeMiddleware:  # type: ignore[comparison-overlap]
         return "EdgeMiddleware is not the outermost middleware (it answers unhandled errors)"
     return None
 

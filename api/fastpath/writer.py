@@ -13,7 +13,7 @@ import typing
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from functools import cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeGuard
 
 import orjson
 from pydantic import BaseModel, JsonValue, PlainSerializer, SerializeAsAny, WrapSerializer
@@ -76,7 +76,8 @@ def _writing(model: type[BaseModel]) -> _Writing | None:
     config = model.model_config
     if config.get("extra") == "allow" or any(key in config for key in WRITING_CONFIG):
         return None
-    models, left_out_if = [], []
+    models: list[tuple[str, type[BaseModel], bool]] = []
+    left_out_if: list[tuple[str, Callable[[Any], bool]]] = []
     for name, field in model.model_fields.items():
         annotation = field.annotation
         many = typing.get_origin(annotation) is list
@@ -101,7 +102,7 @@ def _written_as_declared(field: FieldInfo) -> bool:
     )
 
 
-def _is_model(annotation: Any) -> bool:
+def _is_model(annotation: Any) -> TypeGuard[type[BaseModel]]:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
