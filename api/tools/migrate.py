@@ -24,8 +24,6 @@ from api.tools.database import REPO_ROOT, development_database
 
 MIGRATIONS_DIR = REPO_ROOT / "migrations"
 
-log = logging.getLogger("api.tools.migrate")
-
 
 def yoyo_url(url: str) -> str:
     """postgresql://… becomes postgresql+psycopg://… (psycopg 3, not yoyo's default psycopg2)."""
@@ -57,8 +55,24 @@ def rollback(url: str, count: int = 1, migrations_dir: Path = MIGRATIONS_DIR) ->
 
 
 def applied(url: str, migrations_dir: Path = MIGRATIONS_DIR) -> list[str]:
+    return [migration_id for migration_id, is_applied in status(url, migrations_dir) if is_applied]
+
+
+def status(url: str, migrations_dir: Path = MIGRATIONS_DIR) -> list[tuple[str, bool]]:
+    """Every migration's id, oldest first, and whether it is applied."""
     with _migrations(url, migrations_dir) as (backend, migrations):
-        return [m.id for m in migrations if backend.is_applied(m)]
+        return [(m.id, backend.is_applied(m)) for m in migrations]
+
+
+def _report(command: str, url: str, count: int) -> list[str]:
+    """Run `command`; what it did, a line per migration, for a developer to read."""
+    if command == "apply":
+        done = apply(url)
+        return [f"applied      {m}" for m in done] or ["nothing to apply: the schema is up to date"]
+    if command == "rollback":
+        done = rollback(url, count)
+        return [f"rolled back  {m}" for m in done] or ["nothing to roll back: no migration is applied"]
+    return [f"{'applied' if is_applied else 'pending':<12} {m}" for m, is_applied in status(url)]
 
 
 def main() -> None:
@@ -66,17 +80,13 @@ def main() -> None:
     parser.add_argument("command", choices=["apply", "rollback", "status"])
     parser.add_argument("--count", type=int, default=1, help="rollback: how many migrations to undo")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    with development_database(Settings()) as url:
-        if args.command == "apply":
-            done = apply(url)
-            log.info("applied: %s", ", ".join(done) or "nothing, the schema is up to date")
-        elif args.command == "rollback":
-            done = rollback(url, args.count)
-            log.info("rolled back: %s", ", ".join(done) or "nothing, no migration was applied")
-        else:
-            for migration_id in applied(url):
-                log.info("applied  %s", migration_id)
+    settings = Settings()
+    # Our own lines at LOG_LEVEL; libraries' (yoyo's, the embedded server's) from WARNING up.
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    logging.getLogger("api").setLevel(settings.log_level.upper())
+    with development_database(settings) as url:
+        for line in _report(args.command, url, args.count):
+            print(line)
 
 
 if __name__ == "__main__":
