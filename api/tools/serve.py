@@ -1,10 +1,12 @@
 """Serve the API: `make run` (development) and `make serve WORKERS=n` (production).
 
 Finds the database (DATABASE_URL, or the embedded server), applies pending migrations,
-then runs uvicorn on HOST:PORT from the settings.
+then runs uvicorn (granian with SERVER=granian, `make serve SERVER=granian`) on HOST:PORT
+from the settings.
 
     python -m api.tools.serve --reload          development: restart on code changes, access log
     python -m api.tools.serve [--workers N]     production: N processes, uvloop and httptools, no access log
+    SERVER=granian python -m api.tools.serve    the same app on granian (the `granian` extra), for the bench
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import argparse
 import atexit
 import logging
 import logging.config
+import math
+import multiprocessing
 import os
 import shutil
 import signal
@@ -30,6 +34,7 @@ from api.tools.database import development_database
 log = logging.getLogger("api.tools.serve")
 
 APP = "api.main:create_app"
+SERVERS = ("uvicorn", "granian")
 
 
 def uvicorn_options(*, workers: int, reload: bool = False) -> dict[str, Any]:
@@ -45,8 +50,11 @@ def uvicorn_options(*, workers: int, reload: bool = False) -> dict[str, Any]:
     return {"workers": workers, "loop": "uvloop", "http": "httptools", "access_log": False}
 
 
-def run(app: str, settings: Settings, *, workers: int = 1, reload: bool = False) -> None:
+def run(app: str, settings: Settings, *, workers: int = 1, reload: bool = False, server: str = "uvicorn") -> None:
     """Run the ASGI app factory `app` ('module:function') on the settings' HOST:PORT."""
+    if server == "granian":
+        _run_granian(app, settings, workers=workers)
+        return
     uvicorn.run(
         app,
         factory=True,
@@ -56,6 +64,43 @@ def run(app: str, settings: Settings, *, workers: int = 1, reload: bool = False)
         timeout_graceful_shutdown=settings.shutdown_timeout,  # SIGTERM: drain, then stop
         **uvicorn_options(workers=workers, reload=reload),
     )
+
+
+def granian_options(settings: Settings, *, workers: int) -> dict[str, Any]:
+    """granian as close to uvicorn's production options as it goes (`SERVER=granian`).
+
+    ASGI with the app's lifespan, uvloop, HTTP/1.1 only (httptools' protocol), no access log,
+    the service's log format. Its workers are spawned interpreters, as uvicorn's are, not
+    forks of this process, which has run migrations. Where uvicorn's supervisor restarts a
+    worker that died (more than one worker), granian does too; alone, a dead worker stops the
+    service, as with uvicorn. On SIGTERM granian lets in-flight requests finish and runs the
+    lifespan's shutdown; it has no deadline of its own for that, only one to kill its workers:
+    SHUTDOWN_TIMEOUT is that one, so past it connections are reset and the pool is not closed
+    (PostgreSQL rolls back what was open), where uvicorn cancels the requests and closes it.
+    """
+    from granian.constants import HTTPModes, Interfaces, Loops
+
+    return {
+        "interface": Interfaces.ASGI,
+        "loop": Loops.uvloop,
+        "http": HTTPModes.http1,
+        "websockets": False,
+        "workers": workers,
+        "factory": True,
+        "log_dictconfig": logging_config(settings.log_level, settings.log_format),
+        "log_access": False,
+        "respawn_failed_workers": workers > 1,
+        "workers_kill_timeout": max(1, math.ceil(settings.shutdown_timeout)),
+    }
+
+
+def _run_granian(app: str, settings: Settings, *, workers: int) -> None:
+    try:
+        from granian import Granian
+    except ImportError:
+        raise SystemExit("SERVER=granian: granian is not installed (pip install -e '.[granian]')") from None
+    multiprocessing.set_start_method("spawn", force=True)
+    Granian(app, address=settings.host, port=settings.port, **granian_options(settings, workers=workers)).serve()
 
 
 def _share_metrics_between_workers() -> None:
@@ -78,11 +123,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reload", action="store_true", help="restart on code changes (development)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes (production; default 1)")
+    parser.add_argument(
+        "--server", choices=SERVERS, default=os.environ.get("SERVER", "uvicorn"), help="default: $SERVER or uvicorn"
+    )
     args = parser.parse_args()
     if args.workers < 1:
         parser.error("--workers must be 1 or more")
     if args.reload and args.workers != 1:
         parser.error("--reload runs one process: it cannot be combined with --workers")
+    if args.server not in SERVERS:  # $SERVER, which argparse does not check against the choices
+        parser.error(f"SERVER={args.server}: one of {', '.join(SERVERS)}")
+    if args.reload and args.server != "uvicorn":
+        parser.error("--reload is uvicorn's: SERVER=granian serves the production way only")
 
     settings = Settings()
     logging.config.dictConfig(logging_config(settings.log_level, settings.log_format))
@@ -96,7 +148,7 @@ def main() -> None:
         os.environ["DATABASE_URL"] = url  # the workers read their settings afresh
         applied = migrate.apply(url)
         log.info("migrations applied: %s", ", ".join(applied) or "none pending")
-        run(APP, settings, workers=args.workers, reload=args.reload)
+        run(APP, settings, workers=args.workers, reload=args.reload, server=args.server)
 
 
 if __name__ == "__main__":
