@@ -20,6 +20,7 @@ import multiprocessing
 import os
 import shutil
 import signal
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -29,11 +30,16 @@ import uvicorn
 from api.config import Settings
 from api.observability.logs import logging_config
 from api.tools import migrate
-from api.tools.database import development_database
+from api.tools.database import REPO_ROOT, development_database
 
 log = logging.getLogger("api.tools.serve")
 
 APP = "api.main:create_app"
+# What development reload watches: the code, the statements it loads at startup and the
+# migrations applied before it. Not the whole checkout, where a new virtualenv or a generated
+# client is thousands of files written, each a restart.
+RELOAD_DIRS = [str(REPO_ROOT / folder) for folder in ("api", "sql", "migrations")]
+RELOAD_FILES = ["*.py", "*.sql"]
 SERVERS = ("uvicorn", "granian")
 
 
@@ -46,7 +52,7 @@ def uvicorn_options(*, workers: int, reload: bool = False) -> dict[str, Any]:
     requests anyway. Development reloads on change and logs every request.
     """
     if reload:
-        return {"reload": True, "access_log": True}
+        return {"reload": True, "reload_dirs": RELOAD_DIRS, "reload_includes": RELOAD_FILES, "access_log": True}
     return {"workers": workers, "loop": "uvloop", "http": "httptools", "access_log": False}
 
 
@@ -61,7 +67,9 @@ def run(app: str, settings: Settings, *, workers: int = 1, reload: bool = False,
         host=settings.host,
         port=settings.port,
         log_config=logging_config(settings.log_level, settings.log_format),
-        timeout_graceful_shutdown=settings.shutdown_timeout,  # SIGTERM: drain, then stop
+        # SIGTERM: drain, then stop. uvicorn annotates int seconds, but passes them to
+        # asyncio.wait_for, which takes a float.
+        timeout_graceful_shutdown=settings.shutdown_timeout,  # type: ignore[arg-type]
         **uvicorn_options(workers=workers, reload=reload),
     )
 
@@ -115,6 +123,15 @@ def _share_metrics_between_workers() -> None:
         leftover.unlink()
 
 
+def _readable_on_a_terminal(settings: Settings) -> Settings:
+    """Development on a terminal logs text lines, unless LOG_FORMAT says otherwise: JSON is for
+    a log pipeline, not for the developer watching `make run`."""
+    if "log_format" in settings.model_fields_set or not sys.stderr.isatty():
+        return settings
+    os.environ["LOG_FORMAT"] = "text"  # for the reloaded server process, which reads its own
+    return settings.model_copy(update={"log_format": "text"})
+
+
 def _exit_cleanly(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
@@ -136,7 +153,7 @@ def main() -> None:
     if args.reload and args.server != "uvicorn":
         parser.error("--reload is uvicorn's: SERVER=granian serves the production way only")
 
-    settings = Settings()
+    settings = _readable_on_a_terminal(Settings()) if args.reload else Settings()
     logging.config.dictConfig(logging_config(settings.log_level, settings.log_format))
     logging.captureWarnings(True)  # Python's warnings, as log lines like the rest
     if args.workers > 1:

@@ -1,0 +1,50 @@
+"""How `make run` and `make serve` configure uvicorn: what development reload watches, and
+which log format each writes."""
+
+import io
+import sys
+
+import pytest
+
+from api.config import Settings
+from api.tools import serve
+from api.tools.database import REPO_ROOT
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture
+def no_log_format(monkeypatch):
+    monkeypatch.delenv("LOG_FORMAT", raising=False)  # restored after the test, whatever it sets
+
+
+def test_development_reload_watches_the_code_the_statements_and_the_migrations_only():
+    options = serve.uvicorn_options(workers=1, reload=True)
+
+    assert sorted(options["reload_dirs"]) == [str(REPO_ROOT / name) for name in ("api", "migrations", "sql")]
+    assert "*.sql" in options["reload_includes"]
+
+
+def test_production_does_not_reload():
+    assert "reload" not in serve.uvicorn_options(workers=2)
+
+
+def test_development_on_a_terminal_logs_text(monkeypatch, no_log_format):
+    monkeypatch.setattr(sys, "stderr", Terminal())
+
+    assert serve._readable_on_a_terminal(Settings(_env_file=None)).log_format == "text"
+
+
+def test_development_keeps_a_log_format_set_explicitly(monkeypatch, no_log_format):
+    monkeypatch.setattr(sys, "stderr", Terminal())
+
+    assert serve._readable_on_a_terminal(Settings(_env_file=None, log_format="json")).log_format == "json"
+
+
+def test_development_into_a_pipe_logs_json(monkeypatch, no_log_format):
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+
+    assert serve._readable_on_a_terminal(Settings(_env_file=None)).log_format == "json"
