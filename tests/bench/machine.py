@@ -14,6 +14,7 @@ import asyncpg
 import psutil
 
 PACKAGES = ("fastapi", "starlette", "pydantic", "uvicorn", "uvloop", "httptools", "asyncpg", "orjson")
+OPTIONAL = ("granian",)  # named when installed
 
 
 def cpu_model() -> str:
@@ -90,11 +91,12 @@ class DatabaseServer:
 
 def packages() -> str:
     found = []
-    for name in PACKAGES:
+    for name in (*PACKAGES, *OPTIONAL):
         try:
             found.append(f"{name} {metadata.version(name)}")
         except metadata.PackageNotFoundError:
-            found.append(f"{name} (missing)")
+            if name not in OPTIONAL:
+                found.append(f"{name} (missing)")
     return ", ".join(found)
 
 

@@ -1,4 +1,12 @@
-"""The figures: medians over rounds, the project's ratios to each floor, resident memory.
+"""The figures: medians over rounds, the project's and stock's ratios to the floors, the same
+app on each server, resident memory.
+
+The first table is the one the README quotes: per workload, the project on its accelerator
+(FAST_PATH=on), stock FastAPI (FAST_PATH=off) and both floors, side by side, with the ratios
+that say what the accelerator buys (project ÷ stock) and where each stands against the
+FastAPI floor. The others hold what it leaves out: each target's range over the rounds, p50,
+p99, the database's CPU and errors, and, when the run has more than one server, the same app
+on each.
 
 Medians, because the machine is shared: one run that a neighbour's burst slowed should not
 move the figure. The range of requests/s over the rounds is printed beside each median so
@@ -21,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from tests.bench.loaders import RunResult
-from tests.bench.targets import FASTAPI_FLOOR, PROJECT, STARLETTE_FLOOR
+from tests.bench.targets import FASTAPI_FLOOR, PROJECT, SERVERS, STARLETTE_FLOOR, STOCK, chosen, project
 
 MEMORY_LIMIT = 1.2  # the issue's bound: after its load, at most 1.2 × the size after startup
 MIB = 2**20
@@ -112,38 +120,152 @@ def _ratio(numerator: float | None, denominator: float | None) -> str:
     return f"{numerator / denominator:.2f}" if numerator is not None and denominator else "n/a"
 
 
-HEADER = (
-    "| workers | conns | workload | target | req/s | req/s range | p50 ms | p99 ms | CPU µs/req | DB CPU µs/req "
-    "| errors "
-    "| req/s ÷ FastAPI floor | req/s ÷ Starlette floor | p99 ÷ FastAPI floor | p99 ÷ Starlette floor "
-    "| CPU/req ÷ FastAPI floor | DB CPU/req ÷ FastAPI floor |"
+def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    return [
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *("| " + " | ".join(row) + " |" for row in rows),
+    ]
+
+
+def _rps(summary: Summary | None) -> str:
+    return "n/a" if summary is None else f"{summary.rps:,.0f}"
+
+
+def _cpu(summary: Summary | None) -> str:
+    return "n/a" if summary is None else f"{summary.cpu_us:,.0f}"
+
+
+def _p99(summary: Summary | None) -> str:
+    return "n/a" if summary is None else f"{summary.p99_ms:.1f}"
+
+
+def _of(summary: Summary | None, field: str) -> float | None:
+    return None if summary is None else getattr(summary, field)
+
+
+def _cells(summaries: dict[tuple[int, int, str, str], Summary], workloads: Sequence[str]) -> list[tuple[int, int, str]]:
+    """(workers, connections, workload) in the order of the report: workers, connections, the workloads' order."""
+    measured = {(w, c) for w, c, _, _ in summaries}
+    return [(w, c, workload) for w, c in sorted(measured) for workload in workloads]
+
+
+SIDE_BY_SIDE = (
+    "workers",
+    "conns",
+    "workload",
+    "project req/s",
+    "stock req/s",
+    "FastAPI floor",
+    "Starlette floor",
+    "project ÷ FastAPI",
+    "stock ÷ FastAPI",
+    "project ÷ stock",
+    "p99 ÷ FastAPI project / stock",
+    "CPU µs/req project / stock / FastAPI / Starlette",
 )
 
 
-def results_table(measurements: Sequence[Measurement], workloads: Sequence[str]) -> list[str]:
-    """One row per workers, connections, workload and target; the ratios on the project's rows."""
+def side_by_side_table(measurements: Sequence[Measurement], workloads: Sequence[str]) -> list[str]:
+    """One row per workers, connections and workload: the project (accelerated), stock and the
+    floors, all on uvicorn; requests/s, the ratios to the FastAPI floor and to stock, p99 and CPU."""
     summaries = summarize(measurements)
-    lines = [HEADER, "|" + "---|" * (HEADER.count("|") - 1)]
-    cells = sorted({(w, c) for w, c, _, _ in summaries})
-    for workers, connections in cells:
-        for workload in workloads:
-            for target in (PROJECT.name, FASTAPI_FLOOR.name, STARLETTE_FLOOR.name):
-                summary = summaries.get((workers, connections, workload, target))
-                if summary is None:
-                    continue
-                ratios = ["", "", "", "", "", ""]
-                if target == PROJECT.name:
-                    fastapi = summaries.get((workers, connections, workload, FASTAPI_FLOOR.name))
-                    starlette = summaries.get((workers, connections, workload, STARLETTE_FLOOR.name))
-                    ratios = [
-                        _ratio(summary.rps, fastapi.rps) if fastapi else "n/a",
-                        _ratio(summary.rps, starlette.rps) if starlette else "n/a",
-                        _ratio(summary.p99_ms, fastapi.p99_ms) if fastapi else "n/a",
-                        _ratio(summary.p99_ms, starlette.p99_ms) if starlette else "n/a",
-                        _ratio(summary.cpu_us, fastapi.cpu_us) if fastapi else "n/a",
-                        _ratio(summary.database_cpu_us, fastapi.database_cpu_us) if fastapi else "n/a",
-                    ]
-                row = [
+    rows = []
+    for workers, connections, workload in _cells(summaries, workloads):
+        accelerated, stock, fastapi, starlette = (
+            summaries.get((workers, connections, workload, target.name))
+            for target in (PROJECT, STOCK, FASTAPI_FLOOR, STARLETTE_FLOOR)
+        )
+        if accelerated is stock is fastapi is starlette is None:
+            continue
+        rows.append(
+            [
+                str(workers),
+                str(connections),
+                workload,
+                _rps(accelerated),
+                _rps(stock),
+                _rps(fastapi),
+                _rps(starlette),
+                _ratio(_of(accelerated, "rps"), _of(fastapi, "rps")),
+                _ratio(_of(stock, "rps"), _of(fastapi, "rps")),
+                _ratio(_of(accelerated, "rps"), _of(stock, "rps")),
+                f"{_ratio(_of(accelerated, 'p99_ms'), _of(fastapi, 'p99_ms'))} / "
+                f"{_ratio(_of(stock, 'p99_ms'), _of(fastapi, 'p99_ms'))}",
+                " / ".join(_cpu(summary) for summary in (accelerated, stock, fastapi, starlette)),
+            ]
+        )
+    return _table(SIDE_BY_SIDE, rows)
+
+
+def servers_table(measurements: Sequence[Measurement], workloads: Sequence[str]) -> list[str]:
+    """With more than one server in the run: per workload, the project and stock on uvicorn and
+    on each other server, and each other's ratio to uvicorn. Empty with uvicorn alone."""
+    summaries = summarize(measurements)
+    names = {m.target for m in measurements}
+    others = [s for s in SERVERS[1:] if {project("on", s).name, project("off", s).name} & names]
+    if not others:
+        return []
+    servers = ["uvicorn", *others]
+    header = [
+        "workers",
+        "conns",
+        "workload",
+        "app",
+        "uvicorn req/s",
+        *(column for server in others for column in (f"{server} req/s", f"{server} ÷ uvicorn")),
+        f"p99 ms {' / '.join(servers)}",
+        f"CPU µs/req {' / '.join(servers)}",
+    ]
+    rows = []
+    for workers, connections, workload in _cells(summaries, workloads):
+        for fast_path, app in (("on", "project"), ("off", "stock")):
+            on = [summaries.get((workers, connections, workload, project(fast_path, s).name)) for s in servers]
+            if all(summary is None for summary in on):
+                continue
+            reference = _of(on[0], "rps")
+            rows.append(
+                [
+                    str(workers),
+                    str(connections),
+                    workload,
+                    app,
+                    _rps(on[0]),
+                    *(cell for summary in on[1:] for cell in (_rps(summary), _ratio(_of(summary, "rps"), reference))),
+                    " / ".join(_p99(summary) for summary in on),
+                    " / ".join(_cpu(summary) for summary in on),
+                ]
+            )
+    return _table(header, rows)
+
+
+TARGETS = (
+    "workers",
+    "conns",
+    "workload",
+    "target",
+    "req/s",
+    "req/s range",
+    "p50 ms",
+    "p99 ms",
+    "CPU µs/req",
+    "DB CPU µs/req",
+    "errors",
+)
+
+
+def targets_table(measurements: Sequence[Measurement], workloads: Sequence[str]) -> list[str]:
+    """One row per workers, connections, workload and target: each one's own figures."""
+    summaries = summarize(measurements)
+    order = [target.name for target in chosen(SERVERS)]
+    rows = []
+    for workers, connections, workload in _cells(summaries, workloads):
+        for target in order:
+            summary = summaries.get((workers, connections, workload, target))
+            if summary is None:
+                continue
+            rows.append(
+                [
                     str(workers),
                     str(connections),
                     workload,
@@ -155,10 +277,9 @@ def results_table(measurements: Sequence[Measurement], workloads: Sequence[str])
                     f"{summary.cpu_us:,.0f}",
                     "n/a" if summary.database_cpu_us is None else f"{summary.database_cpu_us:,.0f}",
                     f"{summary.errors:,} / {summary.requests:,}",
-                    *ratios,
                 ]
-                lines.append("| " + " | ".join(row) + " |")
-    return lines
+            )
+    return _table(TARGETS, rows)
 
 
 def memory_table(samples: Sequence[WorkerMemory]) -> list[str]:
@@ -172,7 +293,7 @@ def memory_table(samples: Sequence[WorkerMemory]) -> list[str]:
         f"| largest after ÷ startup | within {MEMORY_LIMIT}× |",
         "|---|---|---|---|---|---|---|",
     ]
-    for (workers, target), group in groups.items():
+    for (workers, target), group in sorted(groups.items(), key=lambda pair: pair[0][0]):
         largest = max(sample.ratio for sample in group)
         startup = statistics.median(sample.after_startup for sample in group) / MIB
         after = statistics.median(sample.after_bench for sample in group) / MIB

@@ -1,10 +1,12 @@
 """One bench run, start to end: the database, the targets, the rounds, the report.
 
-For each worker count and round the three targets are started together, warmed up, loaded
-and stopped: every round measures new processes. Within a round, for each connection count
-and workload, the three are loaded one after the other, in an order that turns with each
-round, so that a slow spell on the shared machine lands on all of them and on none always
-first. Every run replays the same request file.
+For each worker count and round the targets (tests/bench/targets.py) are started together,
+warmed up, loaded and stopped: every round measures new processes. Within a round, for each
+connection count and workload, they are loaded one after the other, in an order that turns
+with each round, so that a slow spell on the shared machine lands on all of them and on none
+always first. Every run replays the same request file. A target whose accelerator refuses
+to start (FAST_PATH=on on untested releases) is left out of the run, and the report says so
+at its top.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class Options:
     pool_size: int
     tokens: int
     loader: str
+    servers: tuple[str, ...]
     reseed: bool
     users: int
     posts: int
@@ -136,6 +139,9 @@ def run(options: Options) -> None:
     load_before = machine.load_average()
     log_dir = Path(tempfile.mkdtemp(prefix="bench-"))
     notes: list[str] = []
+    warnings: list[str] = []  # what makes a figure mean something else than it says: on top
+    chosen = targets.chosen(options.servers)
+    fell_back: set[str] = set()
     measurements: list[report.Measurement] = []
     memory: list[report.WorkerMemory] = []
     workloads = []
@@ -159,17 +165,22 @@ def run(options: Options) -> None:
                 # Fresh processes for every round: two servers running the same code differ by
                 # several per cent for as long as they live (where their memory and hash seeds
                 # fell), so each round draws new ones and the medians average that out too.
-                say(f"round {round_number + 1}: starting the project and the floors with {workers} worker(s) each …")
-                with targets.started(workers, env, log_dir) as running:
+                names = ", ".join(target.name for target in chosen)
+                say(f"round {round_number + 1}: starting {names} with {workers} worker(s) each …")
+                with targets.started(chosen, workers, env, log_dir) as (running, refused):
+                    for refusal in refused:
+                        say(f"  REFUSED: {refusal}; left out of this run")
+                        warnings.append(f"**{refusal}**; it is left out of this run.")
+                        chosen.remove(refusal.target)
                     startup = {server.target.name: server.resident_bytes() for server in running}
                     if not files:  # signed in once per worker count: tokens outlive the processes
                         workloads, files = _requests(running, workloads, options, log_dir / f"{workers}w", notes)
                     _warm_up(loader, running, files, options)
                     measurements += _round(loader, running, database, workers, round_number, workloads, files, options)
                     memory += _memory(running, workers, startup, notes)
-    _print_report(
-        options, loader, postgres, load_before, measurements, memory, [w.title for w in workloads], notes, log_dir
-    )
+                    warnings += _fallbacks(running, fell_back)
+    report_lines = _report(options, loader, postgres, load_before, measurements, memory, workloads, notes, warnings)
+    print("\n".join([*report_lines, "", f"Server logs and request files: {log_dir}"]))
 
 
 def _round(
@@ -212,7 +223,7 @@ def _round(
                 database_us = measured[-1].database_cpu_us_per_request
                 say(
                     f"  {workers}w r{round_number + 1}/{options.rounds} c{connections:<4} {workload.title:<26} "
-                    f"{server.target.name:<16} {result.rps:7,.0f} req/s  p50 {result.p50_ms:6.1f} ms  "
+                    f"{server.target.name:<18} {result.rps:7,.0f} req/s  p50 {result.p50_ms:6.1f} ms  "
                     f"p99 {result.p99_ms:6.1f} ms  errors {result.errors}  "
                     f"server CPU {measured[-1].cpu_us_per_request:5.0f} us/req  "
                     f"database CPU {'n/a' if database_us is None else f'{database_us:5.0f}'} us/req  "
@@ -236,12 +247,24 @@ def _memory(
     return samples
 
 
+def _fallbacks(running: list[targets.Running], warned: set[str]) -> list[str]:
+    """A FAST_PATH=on target that served on stock FastAPI after all: a warning the first time."""
+    found = []
+    for server in running:
+        if server.target.name not in warned and (line := server.fallback()) is not None:
+            warned.add(server.target.name)
+            found.append(f"**{server.target.name} (FAST_PATH=on) served on stock FastAPI**; its log: `{line}`")
+            say(f"  WARNING: {found[-1]}")
+    return found
+
+
 def _requests(
     running: list[targets.Running], workloads: list[Workload], options: Options, directory: Path, notes: list[str]
 ) -> tuple[list[Workload], dict[str, Path]]:
-    """Sign in through the project (running[0]), write each workload's requests file, and keep
-    the workloads all three targets serve."""
-    project = running[0]
+    """Sign in through the project (the first project target running: stock, if the
+    accelerator refused), write each workload's requests file, and keep the workloads every
+    target serves."""
+    project = next(server for server in running if server.target.is_project)
     seeded = Seeded(options.users, sign_in(project.url, options.users, options.tokens))
     directory.mkdir(exist_ok=True)
     kept, files = [], {}
@@ -271,33 +294,48 @@ def _loader_cores(measurements: list[report.Measurement]) -> str:
     return f"{statistics.mean(shares):.2f} on average, {max(shares):.2f} at most" if shares else "none"
 
 
-def _print_report(
+def _report(
     options: Options,
     loader: Loader,
     postgres: str,
     load_before: str,
     measurements: list[report.Measurement],
     memory: list[report.WorkerMemory],
-    workloads: list[str],
+    workloads: list[Workload],
     notes: list[str],
-    log_dir: Path,
-) -> None:
-    lines = [
-        "## Bench",
-        "",
+    warnings: list[str],
+) -> list[str]:
+    titles = [workload.title for workload in workloads]
+    lines = ["## Bench", ""]
+    if warnings:
+        lines += [*(f"- {warning}" for warning in warnings), ""]
+    lines += [
         *machine.describe(postgres, loader.name, load_before, machine.load_average()),
+        f"- Targets: project = the service with FAST_PATH=on (the accelerator, api/fastpath/), stock = "
+        f"FAST_PATH=off (stock FastAPI), both started as `make serve` starts them, on {' and '.join(options.servers)}; "
+        "the FastAPI and Starlette floors (tests/bench/floors.py) on uvicorn.",
         f"- Per run: {options.duration} s; rounds: {options.rounds}; warm-up: {options.warmup} s per workload "
         f"and target; every round on new processes; figures are medians over the rounds, errors summed "
         "(errors / requests).",
-        f"- Pool: POOL_MIN_SIZE = POOL_MAX_SIZE = {options.pool_size} per worker, for the project and the floors.",
+        f"- Pool: POOL_MIN_SIZE = POOL_MAX_SIZE = {options.pool_size} per worker, for every target.",
         f"- The load generator used {_loader_cores(measurements)} of the machine's cores during the runs.",
         f"- Data: {options.users:,} users, {options.posts:,} posts, {options.items:,} items or more "
         f"(api/tools/seed.py); {options.tokens} bearer tokens for POST /items/.",
         "",
-        *report.results_table(measurements, workloads),
+        "Side by side (uvicorn; ÷: ratio of medians; CPU: the workers' CPU time per request):",
+        "",
+        *report.side_by_side_table(measurements, titles),
+    ]
+    if servers := report.servers_table(measurements, titles):
+        lines += ["", "The same app on each server:", "", *servers]
+    lines += [
+        "",
+        "Per target (req/s range: lowest to highest round; DB CPU: the PostgreSQL server's processes):",
+        "",
+        *report.targets_table(measurements, titles),
         "",
         "Resident memory of each worker (psutil RSS), after startup and after its round's load; the bound "
-        "applies to the project, the floors are there for scale:",
+        "applies to the project and stock, the floors are there for scale:",
         "",
         *report.memory_table(memory),
     ]
@@ -305,5 +343,4 @@ def _print_report(
         lines += ["", "Errors by kind:", "", *kinds]
     if notes:
         lines += ["", "Notes:", "", *(f"- {note}" for note in notes)]
-    lines += ["", f"Server logs and request files: {log_dir}"]
-    print("\n".join(lines))
+    return lines

@@ -1,8 +1,14 @@
-"""The servers under load: the project and the two floors, each a process tree of its own.
+"""The servers under load: the project, on its accelerator and on stock FastAPI, and the two
+floors, each a process tree of its own.
 
 Each is started on a free port with the same environment (database, pool) and the same
-uvicorn options (api/tools/serve.py), is ready when every worker has finished its startup
+server options (api/tools/serve.py), is ready when every worker has finished its startup
 and answers, and is stopped by its pid. Its log goes to a file, named when it fails.
+
+The project runs twice: "project" with FAST_PATH=on, which must serve on the accelerator or
+refuse to start (api/fastpath/), and "stock" with FAST_PATH=off, stock FastAPI. With
+`--servers uvicorn,granian` both run on granian too ("project on granian", "stock on
+granian"); the floors always run on uvicorn, the reference.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,25 +32,59 @@ from tests.bench import machine
 from tests.bench.loaders import REPO_ROOT
 from tests.bench.loadgen import HOST
 
-STARTUP_COMPLETE = "Application startup complete"  # uvicorn's line, once per worker
+# Each server's log line once per worker, when its startup (the app's lifespan) is over.
+STARTUP_COMPLETE = {"uvicorn": "Application startup complete", "granian": "Started worker-"}
+SERVERS = tuple(STARTUP_COMPLETE)
 STARTUP_TIMEOUT = 90.0
-READY_PATH = "/users/1"  # answered by all three, through the database
+READY_PATH = "/users/1"  # answered by every target, through the database
+# What api/fastpath/ says when FAST_PATH=on meets untested releases (it raises this, and the
+# process exits), and when it serves on stock FastAPI after all (a warning at the first request).
+REFUSAL = "UntestedVersions"
+FALLBACK = "serving on stock FastAPI"
 
 
 @dataclass(frozen=True)
 class Target:
     name: str
     module_args: tuple[str, ...]  # python -m …
+    env: tuple[tuple[str, str], ...] = ()  # for its processes only
+    server: str = "uvicorn"
+    fast_path: str | None = None  # the project's FAST_PATH; None for a floor
+
+    @property
+    def is_project(self) -> bool:
+        return self.fast_path is not None
 
 
-PROJECT = Target("project", ("api.tools.serve",))
+def project(fast_path: str, server: str = "uvicorn") -> Target:
+    """The service as `make serve` runs it, with FAST_PATH and SERVER set."""
+    name = {"on": "project", "off": "stock"}[fast_path] + ("" if server == "uvicorn" else f" on {server}")
+    env = (("FAST_PATH", fast_path), ("SERVER", server))
+    return Target(name, ("api.tools.serve",), env, server, fast_path)
+
+
+PROJECT = project("on")
+STOCK = project("off")
 FASTAPI_FLOOR = Target("FastAPI floor", ("tests.bench.floors", "fastapi"))
 STARLETTE_FLOOR = Target("Starlette floor", ("tests.bench.floors", "starlette"))
-TARGETS = (PROJECT, FASTAPI_FLOOR, STARLETTE_FLOOR)
+
+
+def chosen(servers: Sequence[str] = ("uvicorn",)) -> list[Target]:
+    """The project and stock on each server (uvicorn's first), then the floors."""
+    projects = [project(fast_path, server) for server in servers for fast_path in ("on", "off")]
+    return [*projects, FASTAPI_FLOOR, STARLETTE_FLOOR]
 
 
 class StartupError(RuntimeError):
     pass
+
+
+class Refused(StartupError):
+    """FAST_PATH=on and the accelerator refused to start: it was not tested with what is installed."""
+
+    def __init__(self, target: Target, reason: str) -> None:
+        super().__init__(f"{target.name} (FAST_PATH=on) refused to start: {reason}")
+        self.target = target
 
 
 def free_port() -> int:
@@ -65,7 +105,7 @@ class Running:
         self.process = subprocess.Popen(
             [sys.executable, "-m", *target.module_args, f"--workers={workers}"],
             cwd=REPO_ROOT,
-            env={**env, "HOST": HOST, "PORT": str(self.port)},
+            env={**env, **dict(target.env), "HOST": HOST, "PORT": str(self.port)},
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
@@ -75,9 +115,10 @@ class Running:
         return f"http://{HOST}:{self.port}"
 
     def worker_pids(self) -> list[int]:
-        """The processes serving requests: the process itself with one worker; with more,
-        uvicorn's spawned children (not multiprocessing's resource tracker)."""
-        if self.workers == 1:
+        """The processes serving requests: under uvicorn, the process itself with one worker;
+        with more, and always under granian, the spawned children (not multiprocessing's
+        resource tracker)."""
+        if self.workers == 1 and self.target.server == "uvicorn":
             return [self.process.pid]
         children = psutil.Process(self.process.pid).children()
         return sorted(child.pid for child in children if "spawn_main" in " ".join(_cmdline(child)))
@@ -93,12 +134,27 @@ class Running:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                if refusal := self._refusal():
+                    raise Refused(self.target, f"{refusal} (log: {self.log_path})")
                 raise StartupError(f"{self.target.name} exited {self.process.returncode}; see {self.log_path}")
-            started = self.log_path.read_text(errors="replace").count(STARTUP_COMPLETE)
+            started = self.log_path.read_text(errors="replace").count(STARTUP_COMPLETE[self.target.server])
             if started >= self.workers and len(self.worker_pids()) == self.workers and self._answers():
                 return
             time.sleep(0.2)
         raise StartupError(f"{self.target.name} was not ready in {STARTUP_TIMEOUT:.0f} s; see {self.log_path}")
+
+    def _refusal(self) -> str | None:
+        """The accelerator's reason for refusing to start, from the log, if that is why it exited."""
+        if not self.target.is_project:
+            return None
+        lines = self.log_path.read_text(errors="replace").splitlines()
+        return next((line.split(f"{REFUSAL}: ", 1)[1] for line in lines if f"{REFUSAL}: " in line), None)
+
+    def fallback(self) -> str | None:
+        """With FAST_PATH=on, the log line that says it serves on stock FastAPI after all, if any."""
+        if self.target.fast_path != "on":
+            return None
+        return next((line for line in self.log_path.read_text(errors="replace").splitlines() if FALLBACK in line), None)
 
     def _answers(self) -> bool:
         try:
@@ -137,8 +193,8 @@ def _cmdline(process: psutil.Process) -> list[str]:
 
 
 def target_env(database_url: str, pool_size: int) -> dict[str, str]:
-    """One environment for all three: the database, a fixed pool, logs at INFO (the bench
-    reads uvicorn's startup lines) and nothing from .env that could tell them apart."""
+    """One environment for all: the database, a fixed pool, logs at INFO (the bench reads the
+    servers' startup lines) and nothing from .env that could tell them apart."""
     return {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -149,14 +205,23 @@ def target_env(database_url: str, pool_size: int) -> dict[str, str]:
 
 
 @contextmanager
-def started(workers: int, env: dict[str, str], log_dir: Path) -> Iterator[list[Running]]:
-    """All three targets with `workers` workers each, ready; stopped on the way out."""
+def started(
+    targets: Sequence[Target], workers: int, env: dict[str, str], log_dir: Path
+) -> Iterator[tuple[list[Running], list[Refused]]]:
+    """The targets with `workers` workers each: those ready, and the refusals of those whose
+    accelerator would not start; all stopped on the way out."""
     with ExitStack() as stack:
-        running = []
-        for target in TARGETS:
+        servers = []
+        for target in targets:
             server = Running(target, workers, env, log_dir)
             stack.callback(server.stop)
-            running.append(server)
-        for server in running:
-            server.wait_ready()
-        yield running
+            servers.append(server)
+        ready, refused = [], []
+        for server in servers:
+            try:
+                server.wait_ready()
+            except Refused as refusal:
+                refused.append(refusal)
+            else:
+                ready.append(server)
+        yield ready, refused
