@@ -12,13 +12,14 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, TypeVar
 
 import asyncpg
 import orjson
 from asyncpg.connection import LoggedQuery
+from asyncpg.pool import PoolConnectionProxy
 from fastapi import Depends, Request
 
 from api.config import Settings
@@ -67,7 +68,7 @@ log = logging.getLogger("api.data.db")
 StatementObserver = Callable[[LoggedQuery], None]
 
 
-def _connection_setup(observer: StatementObserver | None) -> Callable[[asyncpg.Connection], Awaitable[None]]:
+def _connection_setup(observer: StatementObserver | None) -> Callable[[asyncpg.Connection], Coroutine[Any, Any, None]]:
     async def init(connection: asyncpg.Connection) -> None:
         # json and jsonb arrive as Python objects, not as text to parse again. json only carries
         # objects the queries build (a post's author): orjson, the fastest. jsonb carries what
@@ -222,7 +223,7 @@ class _Borrowed:
     def __init__(self, pool: asyncpg.Pool, turns: Turns, timeout: float) -> None:
         self._pool, self._turns, self._timeout = pool, turns, timeout
 
-    async def __aenter__(self) -> asyncpg.Connection:
+    async def __aenter__(self) -> PoolConnectionProxy:
         await self._turns.take()
         try:
             pool = self._pool

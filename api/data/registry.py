@@ -132,17 +132,19 @@ def _placeholders(positions: set[int]) -> str:
 
 
 R = TypeVar("R")
+# Covariant: a Statement[str] is a Statement[object], as its result only ever comes out.
+R_co = TypeVar("R_co", covariant=True)
 M = TypeVar("M", bound=BaseModel)
 V = TypeVar("V")
 
 
 @dataclass(frozen=True, slots=True)
-class Statement(Generic[R]):
-    """A query bound to the conversion of its raw result (a row, rows, a value) into R."""
+class Statement(Generic[R_co]):
+    """A query bound to the conversion of its raw result (a row, rows, a value) into R_co."""
 
     query: Query
     result_type: Any  # the model or value type the vet test checks the columns against
-    convert: Callable[[Any], R] = field(repr=False)
+    convert: Callable[[Any], R_co] = field(repr=False)
 
 
 class Registry(Mapping[str, Query]):

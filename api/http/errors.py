@@ -29,8 +29,9 @@ it can act on, the log keeps the rest.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import asyncpg
 from fastapi import FastAPI, Request
@@ -39,11 +40,14 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 from starlette.routing import compile_path
+from starlette.types import ExceptionHandler
 
 from api.config import Settings
 from api.observability.metrics import count_database_error
 
 PROBLEM_JSON = "application/problem+json"
+
+E = TypeVar("E", bound=Exception)
 
 
 class Problem(BaseModel):
@@ -106,7 +110,7 @@ class ServiceUnavailable(ApiError):
     status = HTTPStatus.SERVICE_UNAVAILABLE
 
 
-def problem(status: int, detail: str, *, headers: dict[str, str] | None = None, **extensions: Any) -> JSONResponse:
+def problem(status: int, detail: str, *, headers: Mapping[str, str] | None = None, **extensions: Any) -> JSONResponse:
     body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status, "detail": detail}
     body.update(extensions)
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
@@ -139,7 +143,8 @@ REFUSED_VALUES = (asyncpg.CheckViolationError, asyncpg.NotNullViolationError, as
 
 def constraint_field(error: asyncpg.IntegrityConstraintViolationError) -> str | None:
     """`users_email_key` on table `users` names the field `email` (migrations name constraints so)."""
-    name, table = error.constraint_name, error.table_name
+    name: str | None = error.constraint_name
+    table: str | None = error.table_name
     if not name or not table or not name.startswith(f"{table}_"):
         return None
     field = name.removeprefix(f"{table}_")
@@ -158,6 +163,11 @@ def allowed_methods(app: FastAPI, path: str) -> str | None:
             for template, operations in app.openapi()["paths"].items()
         ]
     return next((methods for pattern, methods in published if pattern.match(path)), None)
+
+
+def _handle(app: FastAPI, error_class: type[E], handler: Callable[[Request, E], Awaitable[JSONResponse]]) -> None:
+    """Starlette types every handler as taking any Exception; it calls one only with its class."""
+    app.add_exception_handler(error_class, cast(ExceptionHandler, handler))
 
 
 def install(app: FastAPI, settings: Settings) -> None:
@@ -217,12 +227,12 @@ def install(app: FastAPI, settings: Settings) -> None:
             headers=retry_after,
         )
 
-    app.add_exception_handler(ApiError, api_error)
-    app.add_exception_handler(RequestValidationError, validation_error)
-    app.add_exception_handler(StarletteHTTPException, http_error)
-    app.add_exception_handler(asyncpg.UniqueViolationError, unique_violation)
-    app.add_exception_handler(asyncpg.ForeignKeyViolationError, foreign_key_violation)
-    for error_class in REFUSED_VALUES:
-        app.add_exception_handler(error_class, refused_value)
-    for error_class in UNAVAILABLE:
-        app.add_exception_handler(error_class, unavailable)
+    _handle(app, ApiError, api_error)
+    _handle(app, RequestValidationError, validation_error)
+    _handle(app, StarletteHTTPException, http_error)
+    _handle(app, asyncpg.UniqueViolationError, unique_violation)
+    _handle(app, asyncpg.ForeignKeyViolationError, foreign_key_violation)
+    for refused in REFUSED_VALUES:
+        _handle(app, refused, refused_value)
+    for failure in UNAVAILABLE:
+        _handle(app, failure, unavailable)

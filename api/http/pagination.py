@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Sequence
-from typing import Annotated, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Generic, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import Query, Request
@@ -49,11 +49,14 @@ def _decode(cursor: str | None) -> Position | None:
         raise ValueError("not a cursor this service handed out") from None
 
 
-Cursor = Annotated[
-    str | None,
-    Query(max_length=200, description="Where to continue: the cursor in the previous page's `next` link."),
-    AfterValidator(_decode),
-]
+if TYPE_CHECKING:
+    Cursor = Position | None  # what a handler gets: the query string's cursor, decoded
+else:
+    Cursor = Annotated[
+        str | None,
+        Query(max_length=200, description="Where to continue: the cursor in the previous page's `next` link."),
+        AfterValidator(_decode),
+    ]
 Skip = Annotated[int, Query(ge=0, le=MAX_JSON_INT, description="How many rows to skip (after the cursor, if any).")]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"How many rows to return, at most {MAX_LIMIT}.")]
 Count = Annotated[bool, Query(description="Also count every matching row (as does the header `Prefer: count=exact`).")]

@@ -1,6 +1,6 @@
 """Field and path types every resource shares."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Path
 from pydantic import BeforeValidator, Field, StringConstraints
@@ -15,12 +15,13 @@ NO_NUL = r"^[^\x00]*$"
 NO_NUL_NOT_BLANK = r"^[^\x00]*[^\x00\s][^\x00]*$"
 
 
-def text(min_length: int, max_length: int, *, blank: bool = True) -> type[str]:
-    """A string stored exactly as sent: bounded, without NUL, and (blank=False) not only white space."""
-    return Annotated[  # type: ignore[return-value]
-        str,
-        StringConstraints(min_length=min_length, max_length=max_length, pattern=NO_NUL if blank else NO_NUL_NOT_BLANK),
-    ]
+# These return what goes inside Annotated[...], not a type: a type checker takes a function's
+# result for a value, never for a type, so `Annotated[str, stored_text(1, 200)]` is spelled out.
+def stored_text(min_length: int, max_length: int, *, blank: bool = True) -> StringConstraints:
+    """For a str stored exactly as sent: bounded, without NUL, and (blank=False) not only white space."""
+    return StringConstraints(
+        min_length=min_length, max_length=max_length, pattern=NO_NUL if blank else NO_NUL_NOT_BLANK
+    )
 
 
 def _json_number(value: object) -> object:
@@ -29,13 +30,15 @@ def _json_number(value: object) -> object:
     return value
 
 
-def json_int(minimum: int, description: str) -> type[int]:
-    """A JSON integer (156 or 156.0) from minimum to MAX_JSON_INT; not a boolean or a numeric
-    string, which Python would coerce. (Constraints come before the validator, or the
-    published schema would lose them.)"""
-    return Annotated[  # type: ignore[return-value]
-        int, Field(ge=minimum, le=MAX_JSON_INT, description=description), BeforeValidator(_json_number)
-    ]
+# With json_int_range before it: an int that is a JSON integer (156 or 156.0), not a boolean
+# or a numeric string, which Python would coerce.
+JSON_NUMBER = BeforeValidator(_json_number)
+
+
+def json_int_range(minimum: int, description: str) -> Any:
+    """For an int from minimum to MAX_JSON_INT, followed by JSON_NUMBER. (Constraints come
+    before the validator, or the published schema would lose them.)"""
+    return Field(ge=minimum, le=MAX_JSON_INT, description=description)
 
 
 PathId = Annotated[int, Path(ge=1, le=MAX_JSON_INT, description="The id.")]

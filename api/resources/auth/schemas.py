@@ -5,14 +5,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from api.resources.fields import text
+from api.resources.fields import stored_text
 from api.resources.users.schemas import Password
 
 
 class SignInForm(BaseModel):
     """OAuth2's password grant, as Swagger UI's Authorize button sends it."""
 
-    username: Annotated[text(1, 254), Field(description="Username or email.")]
+    username: Annotated[str, stored_text(1, 254), Field(description="Username or email.")]
     password: Password
     grant_type: Literal["password"] | None = None
     scope: str = Field(default="", max_length=1000, description="Not used: every token may do everything its user may.")

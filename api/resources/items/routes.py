@@ -44,6 +44,7 @@ async def create_item(
 
     async def write() -> tuple[ItemPublic, dict[str, str]]:
         created = await db.run(CREATE, user.id, item.name, item.description, item.price, item.attributes)
+        assert created is not None  # INSERT … RETURNING: one row, always
         return created, {"Location": f"{request.scope['root_path']}/items/{created.id}"}
 
     return await answer_once(db, request, key, f"user:{user.id}", status.HTTP_201_CREATED, write)

@@ -2,7 +2,7 @@
 
 import json
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import orjson
 from fastapi import Query
@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, St
 from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
 from api.http.pagination import Page
-from api.resources.fields import MAX_JSON_INT, NO_NUL, json_int, text
+from api.resources.fields import JSON_NUMBER, MAX_JSON_INT, NO_NUL, json_int_range, stored_text
 
 MAX_ATTRIBUTES_BYTES = 4096
 
@@ -29,9 +29,9 @@ def _storable_json(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
     return value
 
 
-ItemName = Annotated[text(1, 200, blank=False), Field(description="What the item is called.")]
-ItemDescription = Annotated[text(0, 2000), Field(description="A longer description.")]
-Price = json_int(0, "Price in cents, zero or more.")
+ItemName = Annotated[str, stored_text(1, 200, blank=False), Field(description="What the item is called.")]
+ItemDescription = Annotated[str, stored_text(0, 2000), Field(description="A longer description.")]
+Price = Annotated[int, json_int_range(0, "Price in cents, zero or more."), JSON_NUMBER]
 Attributes = Annotated[
     dict[str, JsonValue],
     AfterValidator(_storable_json),
@@ -67,15 +67,18 @@ def _containment(pairs: list[str] | None) -> dict[str, JsonValue] | None:
 
 
 AttributePair = Annotated[str, StringConstraints(pattern=r"^[^:\x00]{1,100}:[^\x00]{0,500}$")]
-AttributeFilter = Annotated[
-    list[AttributePair] | None,
-    Query(
-        max_length=10,
-        description="`key:value`, repeatable: items whose attributes hold every pair. `size:10` is the number, "
-        '`size:"10"` the string.',
-    ),
-    AfterValidator(_containment),
-]
+if TYPE_CHECKING:
+    AttributeFilter = dict[str, JsonValue] | None  # what a handler gets: the pairs, decoded
+else:
+    AttributeFilter = Annotated[
+        list[AttributePair] | None,
+        Query(
+            max_length=10,
+            description="`key:value`, repeatable: items whose attributes hold every pair. `size:10` is the number, "
+            '`size:"10"` the string.',
+        ),
+        AfterValidator(_containment),
+    ]
 PriceBound = Annotated[int | None, Query(ge=0, le=MAX_JSON_INT, description="Price bound in cents, inclusive.")]
 
 

@@ -13,7 +13,7 @@ from api.http.idempotency import IdempotencyKey, answer_once
 from api.http.openapi import BODY, problems
 from api.http.pagination import Count, Cursor, Limit, Position, Skip, count_wanted, page_of
 from api.http.representation import json, no_content
-from api.resources.fields import PathId, text
+from api.resources.fields import PathId, stored_text
 from api.resources.posts.schemas import PostCreate, PostFound, PostPublic, PostsFound, PostsPublic, PostUpdate, Tag
 from api.resources.users.schemas import UserPublic
 from api.security.ownership import Owner, refuse_change
@@ -40,7 +40,7 @@ GET_FOR_UPDATE = queries.one("posts/get_for_update", PostPublic)
 GET_USER = queries.one("users/get_by_id", UserPublic)
 
 SearchQuery = Annotated[
-    text(1, 200) | None,
+    Annotated[str, stored_text(1, 200)] | None,
     Query(description='Full-text search, as in a web search: words, "quoted phrases", or, -word. Best match first.'),
 ]
 Highlight = Annotated[bool, Query(description="With `q`: add a `snippet` of the matching text to each post.")]
@@ -55,10 +55,12 @@ def _best_first(post: PostFound) -> Position:
     return Position(id=post.id, rank=post.rank)
 
 
-async def _tag_and_reread(db: Session, post_id: int, tags: list[str]) -> PostPublic | None:
+async def _tag_and_reread(db: Session, post_id: int, tags: list[str]) -> PostPublic:
     """Inside the post's transaction: its tags, then the post as now stored."""
     await db.run(SET_TAGS, post_id, tags)
-    return await db.run(GET_BY_ID, post_id)
+    post = await db.run(GET_BY_ID, post_id)
+    assert post is not None  # written in this transaction, which holds its row lock
+    return post
 
 
 @router.post(
@@ -73,9 +75,11 @@ async def create_post(
         if post.tags:
             async with db.transaction():
                 created = await db.run(CREATE, user.id, post.title, post.content)
+                assert created is not None  # INSERT … RETURNING: one row, always
                 created = await _tag_and_reread(db, created.id, post.tags)
         else:
             created = await db.run(CREATE, user.id, post.title, post.content)
+        assert created is not None
         return created, {"Location": f"{request.scope['root_path']}/posts/{created.id}"}
 
     return await answer_once(db, request, key, f"user:{user.id}", status.HTTP_201_CREATED, write)

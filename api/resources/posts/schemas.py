@@ -7,13 +7,15 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
 from api.http.pagination import Page
-from api.resources.fields import text
+from api.resources.fields import stored_text
 from api.resources.users.schemas import Author
 
 MAX_TAGS = 10
 
-Title = Annotated[text(1, 200, blank=False), Field(description="1 to 200 characters, not only white space.")]
-Content = Annotated[text(1, 50000), Field(description="1 to 50000 characters.")]
+Title = Annotated[
+    str, stored_text(1, 200, blank=False), Field(description="1 to 200 characters, not only white space.")
+]
+Content = Annotated[str, stored_text(1, 50000), Field(description="1 to 50000 characters.")]
 Tag = Annotated[
     str,
     StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$"),

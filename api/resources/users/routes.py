@@ -37,6 +37,7 @@ async def create_user(
     async def write() -> tuple[UserPrivate, dict[str, str]]:
         # The unique indexes decide, inside the INSERT: no check-then-insert race.
         created = await db.run(CREATE, user.email, user.username, password_hash)
+        assert created is not None  # INSERT … RETURNING: one row, always
         return created, {"Location": f"{request.scope['root_path']}/users/{created.id}"}
 
     return await answer_once(db, request, key, "anonymous", status.HTTP_201_CREATED, write)
