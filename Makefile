@@ -28,9 +28,16 @@ BENCH_ARGS ?=
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
 
+# Each step says what it does, and pip shows what it fetches and builds: the first install
+# takes minutes and must not look hung.
 $(INSTALLED): pyproject.toml
+	@echo "== $(VENV): creating the virtualenv with $$($(PYTHON) --version) (a few seconds)"
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@echo "== $(VENV): a pip that shows its progress while it installs (the one Python bundles does not)"
+	$(PY) -m pip install --disable-pip-version-check --upgrade 'pip>=26'
+	@echo "== $(VENV): installing the project and its dev tools (a few minutes the first time)"
+	$(PY) -m pip install --disable-pip-version-check -e '.[dev]'
+	@echo "== $(VENV): ready"
 	touch $@
 
 run: $(INSTALLED) ## serve on HOST:PORT (default 127.0.0.1:8000) with reload, migrating first
@@ -57,7 +64,7 @@ explain: $(INSTALLED) ## every named query's plan on the seeded development data
 bench: $(INSTALLED) ## the service against FastAPI and Starlette floors, 1 and 2 workers (BENCH_ARGS=--quick: a minute)
 	$(PY) -m tests.bench $(BENCH_ARGS)
 
-lint: $(INSTALLED) ## sqlfluff over sql/, squawk over migrations/, ruff over the code
+lint: $(INSTALLED) ## sqlfluff over sql/, squawk over migrations/, ruff over the code, mypy strict over api/
 	$(PY) -m api.tools.lint
 
 clean: ## remove .venv and caches (keeps .pgdata, your data)
