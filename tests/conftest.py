@@ -19,8 +19,8 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from api.config import Settings
-from api.fastpath.versions import untested
 from api.data.db import Session
+from api.fastpath.versions import untested
 from api.main import create_app
 from api.tools import migrate
 from api.tools.database import scratch_database
