@@ -4,10 +4,10 @@ Every field is documented in the README's settings table; `.env.example` lists t
 """
 
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     # How long the answer to a POST sent with an Idempotency-Key is kept for its retries.
     idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=60)
 
+    # Browser pages on these origins may call the API (CORS), comma-separated
+    # (`https://app.example.com,http://localhost:5173`); none by default.
+    cors_origins: Annotated[list[str], NoDecode] = []
+
     # Larger request bodies are refused with 413 before they are read.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
@@ -69,6 +73,13 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # json: one JSON object per line, for a log pipeline; text: one readable line, for a terminal.
     log_format: Literal["json", "text"] = "json"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
 
 
 @lru_cache

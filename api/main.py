@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from starlette.middleware.cors import CORSMiddleware
 
 from api import fastpath
 from api.config import Settings, get_settings
@@ -24,6 +25,18 @@ from api.security.passwords import Passwords
 
 # Every resource's router, in the order their routes are tried. A new resource joins here.
 ROUTERS: tuple[APIRouter, ...] = (auth.router, users.router, posts.router, items.router, health.router)
+
+# What a page on another origin may send beyond the basics, and read from an answer.
+CLIENT_HEADERS = ["Idempotency-Key", "If-Match", "If-None-Match", "Prefer", "X-Request-ID"]
+EXPOSED_HEADERS = [
+    "ETag",
+    "Location",
+    "Link",
+    "Preference-Applied",
+    "Idempotent-Replayed",
+    "Retry-After",
+    "X-Request-ID",
+]
 
 DESCRIPTION = """
 A REST API over PostgreSQL without an ORM: every statement the service sends is a
@@ -84,7 +97,16 @@ def create_app(settings: Settings | None = None, observer: StatementObserver | N
     app.state.passwords = Passwords(settings)
     errors.install(app, settings)
     counted = metrics.install(app)  # /metrics, and what counts every other request
-    # Request ids, metrics, 304s and the body limit, in one layer (api/http/edge.py).
+    if settings.cors_origins:  # inside the edge: preflights get a request id, and no database
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "HEAD", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", *CLIENT_HEADERS],
+            expose_headers=EXPOSED_HEADERS,
+            max_age=600,
+        )
+    # Request ids, metrics, 304s, HEAD, OPTIONS and the body limit, in one layer (api/http/edge.py).
     app.add_middleware(EdgeMiddleware, metrics=counted, max_body_bytes=settings.max_body_bytes)
     docs.install(app)
     openapi.install(app)

@@ -9,7 +9,9 @@ in its own module; this layer only reads the request's headers once and applies 
   last line of defence: an exception nothing else handled is logged and answered 500;
 - metrics (api/observability/metrics.py): every request counted and timed under its route template;
 - conditional GET (api/http/conditional.py): 304 for an If-None-Match that names the answer's ETag;
-- the body limit (api/http/body_limit.py): 413 for a body over MAX_BODY_BYTES, before it is read.
+- the body limit (api/http/body_limit.py): 413 for a body over MAX_BODY_BYTES, before it is read;
+- methods (api/http/methods.py): HEAD answered as GET without the body, OPTIONS with `Allow`,
+  redirects with a relative Location.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from time import perf_counter
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.http import body_limit, conditional, request_id
+from api.http import body_limit, conditional, methods, request_id
 from api.http.errors import internal_error
 from api.observability.metrics import RequestMetrics
 
@@ -38,7 +40,7 @@ class EdgeMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        sent_id = length = wanted = None
+        sent_id = length = wanted = preflight = None
         for name, value in scope["headers"]:  # lower-case names (ASGI)
             if name == request_id.HEADER:
                 sent_id = value
@@ -46,10 +48,15 @@ class EdgeMiddleware:
                 length = value
             elif name == conditional.IF_NONE_MATCH:
                 wanted = value
+            elif name == methods.PREFLIGHT:
+                preflight = value
+        method = scope["method"]
+        head = method == "HEAD"
+        app_scope = {**scope, "method": "GET"} if head else scope  # the server's own scope stays HEAD
         rid = request_id.accepted_or_new(sent_id)
         request_id.request_id.set(rid)
         id_header = (request_id.HEADER, rid.encode())
-        if wanted is not None and scope["method"] not in ("GET", "HEAD"):
+        if wanted is not None and method not in ("GET", "HEAD"):
             wanted = None
         status = 500  # what is counted if an exception gets out before an answer starts
         started = not_modified = False
@@ -60,8 +67,11 @@ class EdgeMiddleware:
                 if wanted is not None and (unchanged := conditional.not_modified(message, wanted)) is not None:
                     message, not_modified = unchanged, True
                 status, started = message["status"], True
-                message["headers"] = [*message.get("headers", ()), id_header]
-            elif not_modified and message["type"] == "http.response.body":
+                headers = message.get("headers", ())
+                if status in methods.REDIRECTS:
+                    headers = methods.relative_location(list(headers))
+                message["headers"] = [*headers, id_header]
+            elif (not_modified or head) and message["type"] == "http.response.body":
                 if message.get("more_body"):
                     return
                 message = {"type": "http.response.body", "body": b""}
@@ -72,13 +82,18 @@ class EdgeMiddleware:
             if body_limit.declared_too_large(length, self.max_body_bytes):
                 await body_limit.refusal(self.max_body_bytes)(scope, receive, send_out)
                 return
+            if method == "OPTIONS" and preflight is None and (allowed := methods.options(scope["app"], scope["path"])):
+                await allowed(scope, receive, send_out)
+                return
             if length is None:  # a declared length is the server's to hold the client to
                 receive = body_limit.counting(receive, self.max_body_bytes)
-            await self.app(scope, receive, send_out)
+            await self.app(app_scope, receive, send_out)
         except Exception:
-            log.exception("unhandled error in %s %s", scope["method"], scope["path"])
+            log.exception("unhandled error in %s %s", method, scope["path"])
             if started:
                 raise  # too late for a clean answer: let the server drop the connection
             await internal_error(rid)(scope, receive, send_out)
         finally:
-            self.metrics.observe(scope, status, perf_counter() - start)
+            if head:
+                app_scope["method"] = "HEAD"  # counted as what the client asked for
+            self.metrics.observe(app_scope, status, perf_counter() - start)

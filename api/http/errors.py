@@ -39,10 +39,10 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
-from starlette.routing import compile_path
 from starlette.types import ExceptionHandler
 
 from api.config import Settings
+from api.http.methods import allowed_methods
 from api.observability.metrics import count_database_error
 
 PROBLEM_JSON = "application/problem+json"
@@ -110,8 +110,16 @@ class ServiceUnavailable(ApiError):
     status = HTTPStatus.SERVICE_UNAVAILABLE
 
 
+# RFC 9110's names, where Python's http module still has RFC 7231's.
+PHRASES = {413: "Content Too Large", 422: "Unprocessable Content", 416: "Range Not Satisfiable"}
+
+
+def title(status: int) -> str:
+    return PHRASES.get(status) or HTTPStatus(status).phrase
+
+
 def problem(status: int, detail: str, *, headers: Mapping[str, str] | None = None, **extensions: Any) -> JSONResponse:
-    body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status, "detail": detail}
+    body = {"type": "about:blank", "title": title(status), "status": status, "detail": detail}
     body.update(extensions)
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 
@@ -151,18 +159,6 @@ def constraint_field(error: asyncpg.IntegrityConstraintViolationError) -> str | 
     for suffix in ("_key", "_fkey", "_check"):
         field = field.removesuffix(suffix)
     return field
-
-
-def allowed_methods(app: FastAPI, path: str) -> str | None:
-    """The methods the OpenAPI document offers at this path, for a 405's `Allow` header
-    (Starlette names only those of the first route whose path matches)."""
-    published = getattr(app.state, "published_methods", None)
-    if published is None:
-        published = app.state.published_methods = [
-            (compile_path(template)[0], ", ".join(sorted(method.upper() for method in operations)))
-            for template, operations in app.openapi()["paths"].items()
-        ]
-    return next((methods for pattern, methods in published if pattern.match(path)), None)
 
 
 def _handle(app: FastAPI, error_class: type[E], handler: Callable[[Request, E], Awaitable[JSONResponse]]) -> None:

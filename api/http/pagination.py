@@ -90,7 +90,9 @@ def page_of(
 
 def count_wanted(request: Request, asked: bool, headers: dict[str, str]) -> bool:
     """A count costs a second statement over every matching row: only when the client asks
-    (`?count=true`, or `Prefer: count=exact`, answered in headers)."""
+    (`?count=true`, or `Prefer: count=exact`, answered in headers). Every list may answer
+    differently by `Prefer`, so every list says so (`Vary`)."""
+    headers["Vary"] = "Prefer"
     if PREFER_COUNT in request.headers.get("prefer", ""):
         headers["Preference-Applied"] = PREFER_COUNT
         return True

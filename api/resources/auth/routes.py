@@ -9,7 +9,7 @@ from api.data.db import Db
 from api.data.registry import queries
 from api.http.errors import TooManyRequests, Unauthorized
 from api.http.openapi import BODY, problems
-from api.http.representation import no_content
+from api.http.representation import json, no_content
 from api.resources.auth.schemas import Credentials, SignInAttempt, SignInForm, Token
 from api.security.passwords import PasswordsDep
 from api.security.tokens import BearerToken, CurrentUser, new_token, token_hash
@@ -27,8 +27,11 @@ def _wrong_credentials() -> Unauthorized:
     return Unauthorized("Wrong username, email or password.", headers={"WWW-Authenticate": "Bearer"})
 
 
-@router.post("/token", responses=problems(*BODY, 401, 429))
-async def sign_in(form: Annotated[SignInForm, Form()], db: Db, passwords: PasswordsDep, request: Request) -> Token:
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+@router.post("/token", response_model=Token, responses=problems(*BODY, 401, 429))
+async def sign_in(form: Annotated[SignInForm, Form()], db: Db, passwords: PasswordsDep, request: Request) -> Response:
     """Trade a username (or email) and password for a bearer token (OAuth2 password grant)."""
     settings = request.app.state.settings
     account = await db.run(FIND_LOGIN, form.username)
@@ -50,7 +53,8 @@ async def sign_in(form: Annotated[SignInForm, Form()], db: Db, passwords: Passwo
         await db.run(REHASH_PASSWORD, account.id, new_hash, account.password_hash)
     token = new_token()
     await db.run(CREATE_TOKEN, token_hash(token), account.id, timedelta(seconds=settings.token_ttl_seconds))
-    return Token(access_token=token, expires_in=settings.token_ttl_seconds)
+    # RFC 6749 5.1: a token answer is never cached.
+    return json(Token(access_token=token, expires_in=settings.token_ttl_seconds), headers=NO_STORE)
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401))

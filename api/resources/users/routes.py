@@ -43,11 +43,15 @@ async def create_user(
     return await answer_once(db, request, key, "anonymous", status.HTTP_201_CREATED, write)
 
 
+# An account's own answers depend on the token: no shared cache may keep them for another.
+OWN = {"Cache-Control": "private", "Vary": "Authorization"}
+
+
 # /users/me comes before /users/{user_id}, which would otherwise take "me" for an id.
 @router.get("/me", response_model=UserPrivate, responses=problems(401))
 async def read_me(user: CurrentUser) -> Response:
     """The signed-in user's own account."""
-    return json(user)
+    return json(user, headers=OWN)
 
 
 @router.patch("/me", response_model=UserPrivate, responses=problems(*BODY, 401, 403, 409, 412))
@@ -73,7 +77,7 @@ async def update_me(
         )
     if updated is None:  # deleted meanwhile
         raise NotFound("The account no longer exists.")
-    return json(updated)
+    return json(updated, headers=OWN)
 
 
 @router.delete("/me", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 412))

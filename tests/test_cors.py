@@ -1,0 +1,63 @@
+"""Browser pages on the origins in CORS_ORIGINS may call the API, with Starlette's CORS
+middleware; others may not; preflights never reach the database."""
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from api.config import Settings
+from api.main import EXPOSED_HEADERS, create_app
+
+ALLOWED = "https://app.example.com"
+
+
+@pytest.fixture(scope="module")
+async def browser_facing(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings.model_copy(update={"cors_origins": [ALLOWED]}))
+    transport = httpx.ASGITransport(app=app)
+    async with LifespanManager(app), httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
+def _preflight(origin: str) -> dict[str, str]:
+    return {
+        "Origin": origin,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type, idempotency-key",
+    }
+
+
+async def test_a_preflight_from_a_listed_origin_is_allowed_without_a_database(browser_facing, statements):
+    async with statements.recording() as sent:
+        response = await browser_facing.options("/items/", headers=_preflight(ALLOWED))
+
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == ALLOWED
+    assert "POST" in response.headers["access-control-allow-methods"]
+    assert "idempotency-key" in response.headers["access-control-allow-headers"].lower()
+    assert "access-control-allow-credentials" not in response.headers
+    assert response.headers["x-request-id"]
+    assert sent == []
+
+
+async def test_a_preflight_from_another_origin_is_refused(browser_facing):
+    response = await browser_facing.options("/items/", headers=_preflight("https://evil.example"))
+
+    assert response.status_code == 400
+    assert "access-control-allow-origin" not in response.headers
+
+
+async def test_answers_to_a_listed_origin_expose_the_headers_a_client_reads(browser_facing):
+    response = await browser_facing.get("/items/", headers={"Origin": ALLOWED})
+
+    assert response.headers["access-control-allow-origin"] == ALLOWED
+    exposed = {name.strip().lower() for name in response.headers["access-control-expose-headers"].split(",")}
+    assert exposed == {name.lower() for name in EXPOSED_HEADERS}
+
+
+async def test_without_cors_origins_no_answer_allows_another_origin(client):
+    response = await client.get("/items/", headers={"Origin": ALLOWED})
+
+    assert "access-control-allow-origin" not in response.headers
