@@ -12,6 +12,7 @@ which any client sets; the edge keeps its path and query only.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import FastAPI
@@ -26,13 +27,13 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})
 def allowed_methods(app: FastAPI, path: str) -> str | None:
     """The methods offered at this path, for `Allow`: the document's, HEAD beside GET, and
     OPTIONS; None for a path the document does not name."""
-    published: list[tuple[object, str]] | None = getattr(app.state, "published_methods", None)
+    published: list[tuple[re.Pattern[str], str]] | None = getattr(app.state, "published_methods", None)
     if published is None:
         published = app.state.published_methods = [
             (compile_path(template)[0], _allow({method.upper() for method in operations}))
             for template, operations in app.openapi()["paths"].items()
         ]
-    return next((methods for pattern, methods in published if pattern.match(path)), None)  # type: ignore[attr-defined]
+    return next((methods for pattern, methods in published if pattern.match(path)), None)
 
 
 def _allow(methods: set[str]) -> str:
