@@ -1,6 +1,8 @@
 """Keyset pagination on every list: opaque cursors, next links in the body and the Link
 header, pages that stay put while rows are inserted, and counts only when asked for."""
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 
 from tests import inventory
@@ -34,8 +36,10 @@ async def walk(client, url, limit):
         assert len(body["data"]) <= limit
         if body["next"]:
             assert response.headers["link"] == f'<{body["next"]}>; rel="next"'
+            assert parse_qs(urlsplit(body["next"]).query)["cursor"] == [body["cursor"]]
         else:
             assert "link" not in response.headers
+            assert body["cursor"] is None
         rows += body["data"]
         pages += 1
         next_url = body["next"]
@@ -53,6 +57,23 @@ async def test_following_next_links_shows_every_row_exactly_once(client, listed,
     assert len(rows) == ROWS and pages == 3
 
 
+@pytest.mark.parametrize("url", LISTS)
+async def test_following_bare_cursors_shows_every_row_exactly_once(client, listed, url):
+    """What a generated client does: the same query again, with the cursor it was given."""
+    url = inventory.with_id(url, listed.id)
+    everything = (await client.get(url, params={"limit": 100})).json()["data"]
+    rows, pages, cursor = [], 0, None
+
+    while pages == 0 or cursor is not None:
+        body = (await client.get(url, params={"limit": 3} | ({"cursor": cursor} if cursor else {}))).json()
+        rows += body["data"]
+        pages += 1
+        cursor = body["cursor"]
+
+    assert rows == everything
+    assert pages == 3
+
+
 async def test_a_full_last_page_links_to_nothing(client, ann):
     for n in range(4):
         await client.post("/items/", json={"name": f"n{n}", "price": 1}, headers=ann.headers)
@@ -60,7 +81,7 @@ async def test_a_full_last_page_links_to_nothing(client, ann):
     response = await client.get("/items/", params={"limit": 4})
 
     assert len(response.json()["data"]) == 4
-    assert response.json()["next"] is None
+    assert response.json()["next"] is None and response.json()["cursor"] is None
 
 
 async def test_pages_stay_put_while_posts_are_written(client, ann):

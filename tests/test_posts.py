@@ -102,7 +102,12 @@ async def test_list_a_users_posts(client, ann, bob, statements):
 
 
 async def test_list_posts_of_a_user_with_none_is_empty(client, ann):
-    assert (await client.get(f"/users/{ann.id}/posts")).json() == {"data": [], "next": None, "count": None}
+    assert (await client.get(f"/users/{ann.id}/posts")).json() == {
+        "data": [],
+        "next": None,
+        "cursor": None,
+        "count": None,
+    }
 
 
 async def test_list_posts_of_a_missing_user_is_not_found(client):

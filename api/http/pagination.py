@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Annotated, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Generic, NamedTuple, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import Query, Request
@@ -65,27 +65,40 @@ Count = Annotated[bool, Query(description="Also count every matching row (as doe
 class Page(BaseModel, Generic[T]):
     data: list[T]
     next: str | None = Field(description="The next page's URL (also in the Link header); null on the last page.")
+    cursor: str | None = Field(
+        description="The next page's cursor alone, to send back as `cursor` with the same query; null on the "
+        "last page. Opaque: neither its form nor its length is a promise."
+    )
     count: int | None = Field(
         default=None, description="How many rows match in all; only when asked for (`?count=true`)."
     )
 
 
-def page_of(
-    request: Request, rows: Sequence[T], limit: int, position: Callable[[T], Position]
-) -> tuple[list[T], str | None, dict[str, str]]:
-    """The page's rows (of limit + 1 fetched), its next link, and the Link header to send.
+class Paged(NamedTuple, Generic[T]):
+    """A page's rows, and how to ask for the next: its link, its bare cursor, the headers."""
+
+    data: list[T]
+    next: str | None
+    cursor: str | None
+    headers: dict[str, str]
+
+
+def page_of(request: Request, rows: Sequence[T], limit: int, position: Callable[[T], Position]) -> Paged[T]:
+    """The page's rows (of limit + 1 fetched), its next link and cursor, and the Link header.
 
     The link is relative, as RFC 8288 allows: the same request with a cursor instead of any
     skip. A URL built from the Host header would be wrong behind a proxy, and a lure for
-    whoever sets that header."""
+    whoever sets that header. The cursor also goes alone, so a client (a generated one
+    above all) can follow pages by passing it back, without parsing a URL."""
     if len(rows) <= limit:
-        return list(rows), None, {}
+        return Paged(list(rows), None, None, {})
     shown = list(rows[:limit])
+    cursor = encode(position(shown[-1]))
     kept = [(key, value) for key, value in request.query_params.multi_items() if key not in ("cursor", "skip")]
     # The path as the client sent it (request.url would rebuild the whole URL from the
     # headers for it); a list's path holds nothing that needs escaping.
-    next_url = f"{request.scope['path']}?{urlencode([*kept, ('cursor', encode(position(shown[-1])))])}"
-    return shown, next_url, {"Link": f'<{next_url}>; rel="next"'}
+    next_url = f"{request.scope['path']}?{urlencode([*kept, ('cursor', cursor)])}"
+    return Paged(shown, next_url, cursor, {"Link": f'<{next_url}>; rel="next"'})
 
 
 def count_wanted(request: Request, asked: bool, headers: dict[str, str]) -> bool:

@@ -74,13 +74,14 @@ async def list_items(
     if attr is NOTHING_MATCHES:
         headers: dict[str, str] = {}
         return json(
-            ItemsPublic(data=[], next=None, count=0 if count_wanted(request, count, headers) else None), headers=headers
+            ItemsPublic(data=[], next=None, cursor=None, count=0 if count_wanted(request, count, headers) else None),
+            headers=headers,
         )
     after = cursor.id if cursor else None
     rows = await db.run(LIST, after, skip, limit + 1, min_price, max_price, attr)
-    data, next_url, headers = page_of(request, rows, limit, lambda item: Position(id=item.id))
-    total = await db.run(COUNT, min_price, max_price, attr) if count_wanted(request, count, headers) else None
-    return json(ItemsPublic(data=data, next=next_url, count=total), headers=headers)
+    page = page_of(request, rows, limit, lambda item: Position(id=item.id))
+    total = await db.run(COUNT, min_price, max_price, attr) if count_wanted(request, count, page.headers) else None
+    return json(ItemsPublic(data=page.data, next=page.next, cursor=page.cursor, count=total), headers=page.headers)
 
 
 @router.patch("/{item_id}", response_model=ItemPublic, responses=problems(*BODY, 401, 403, 404, 412))

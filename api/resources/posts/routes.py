@@ -110,18 +110,21 @@ async def list_posts(
     if q is not None:
         after_rank = cursor.rank if cursor else None
         found = await db.run(SEARCH, q, after_rank, before, skip, limit + 1, highlight, tag)
-        data, next_url, headers = page_of(request, found, limit, _best_first)
-        total = await db.run(COUNT_SEARCH, q, tag) if count_wanted(request, count, headers) else None
-        return json(PostsFound(data=data, next=next_url, count=total), headers=headers)
+        results = page_of(request, found, limit, _best_first)
+        total = await db.run(COUNT_SEARCH, q, tag) if count_wanted(request, count, results.headers) else None
+        return json(
+            PostsFound(data=results.data, next=results.next, cursor=results.cursor, count=total),
+            headers=results.headers,
+        )
     if tag is not None:
         rows = await db.run(LIST_BY_TAG, tag, before, skip, limit + 1)
         counting: tuple[Any, ...] = (COUNT_BY_TAG, tag)
     else:
         rows = await db.run(LIST, before, skip, limit + 1)
         counting = (COUNT,)
-    posts, next_url, headers = page_of(request, rows, limit, _newest_first)
-    total = await db.run(*counting) if count_wanted(request, count, headers) else None
-    return json(PostsPublic(data=posts, next=next_url, count=total), headers=headers)
+    page = page_of(request, rows, limit, _newest_first)
+    total = await db.run(*counting) if count_wanted(request, count, page.headers) else None
+    return json(PostsPublic(data=page.data, next=page.next, cursor=page.cursor, count=total), headers=page.headers)
 
 
 @router.patch("/posts/{post_id}", response_model=PostPublic, responses=problems(*BODY, 401, 403, 404, 412))
@@ -166,6 +169,6 @@ async def list_user_posts(
     rows = await db.run(LIST_BY_AUTHOR, user_id, cursor.id if cursor else None, skip, limit + 1)
     if not rows and await db.run(GET_USER, user_id) is None:
         raise NotFound(f"There is no user {user_id}.")
-    data, next_url, headers = page_of(request, rows, limit, _newest_first)
-    total = await db.run(COUNT_BY_AUTHOR, user_id) if count_wanted(request, count, headers) else None
-    return json(PostsPublic(data=data, next=next_url, count=total), headers=headers)
+    page = page_of(request, rows, limit, _newest_first)
+    total = await db.run(COUNT_BY_AUTHOR, user_id) if count_wanted(request, count, page.headers) else None
+    return json(PostsPublic(data=page.data, next=page.next, cursor=page.cursor, count=total), headers=page.headers)
