@@ -61,3 +61,14 @@ async def test_without_cors_origins_no_answer_allows_another_origin(client):
     response = await client.get("/items/", headers={"Origin": ALLOWED})
 
     assert "access-control-allow-origin" not in response.headers
+
+
+async def test_a_304_to_a_listed_origin_keeps_the_cors_headers(browser_facing):
+    """Without them a browser takes the 304 for a failed fetch (tests/test_browser.py saw it)."""
+    read = await browser_facing.get("/items/", headers={"Origin": ALLOWED})
+
+    again = await browser_facing.get("/items/", headers={"Origin": ALLOWED, "If-None-Match": read.headers["etag"]})
+
+    assert again.status_code == 304
+    assert again.headers["access-control-allow-origin"] == ALLOWED
+    assert "etag" in again.headers["access-control-expose-headers"].lower()

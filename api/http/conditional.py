@@ -24,8 +24,10 @@ from api.http.errors import NotFound, PreconditionFailed
 from api.http.representation import body_of, etag
 
 IF_NONE_MATCH = b"if-none-match"
-# What a 304 keeps of the 200 it stands for (RFC 9110, 15.4.5), beside any X-Request-ID.
+# What a 304 keeps of the 200 it stands for (RFC 9110, 15.4.5), beside any X-Request-ID and
+# the CORS headers: without them a browser page on another origin sees its 304 as a failed fetch.
 KEPT_ON_304 = {b"etag", b"cache-control", b"content-location", b"date", b"expires", b"vary", b"x-request-id"}
+CORS_PREFIX = b"access-control-"
 
 
 def _tags(header: str) -> list[str]:
@@ -78,5 +80,5 @@ def not_modified(start: Message, wanted: bytes) -> Message | None:
     current = dict(start.get("headers", ())).get(b"etag")
     if not current or not none_match_fails(wanted.decode("latin-1"), current.decode("latin-1")):
         return None
-    kept = [(name, value) for name, value in start["headers"] if name in KEPT_ON_304]
+    kept = [(name, value) for name, value in start["headers"] if name in KEPT_ON_304 or name.startswith(CORS_PREFIX)]
     return {"type": "http.response.start", "status": 304, "headers": kept}
