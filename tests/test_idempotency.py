@@ -91,10 +91,22 @@ async def test_without_a_key_every_request_writes(client, db, ann):
     assert await db.run(COUNT_ITEMS) == 2
 
 
-@pytest.mark.parametrize("key", ["has space", "x" * 256, 'quote"inside'])
+@pytest.mark.parametrize(
+    "key", ["has space", "x" * 256, 'quote"inside', '"' + "x" * 255, "x" * 255 + '"', '"' + "x" * 256 + '"', '""']
+)
 async def test_a_malformed_key_is_refused(client, db, ann, key):
     assert error_locations(await post(client, ann, key)) == [["header", "Idempotency-Key"]]
     assert await db.run(COUNT_ITEMS) == 0
+
+
+@pytest.mark.parametrize("key", ["x" * 255, '"' + "x" * 255 + '"', "!", "'~"])
+async def test_every_key_the_pattern_takes_the_store_takes(client, db, ann, key):
+    first = await post(client, ann, key)
+    again = await post(client, ann, key)
+
+    assert first.status_code == 201, first.text
+    assert again.headers["idempotent-replayed"] == "true"
+    assert await db.run(COUNT_ITEMS) == 1
 
 
 async def test_a_failed_write_stores_no_answer(client, ann):

@@ -161,6 +161,19 @@ def constraint_field(error: asyncpg.IntegrityConstraintViolationError) -> str | 
     return field
 
 
+def described(exc: BaseException) -> str:
+    """What a log line may say about a database error: its class, SQLSTATE and constraint.
+
+    Never its message or DETAIL, which quote the failing row (a key, a hash, an answer's
+    body): no log line carries request or row data."""
+    parts = [type(exc).__name__]
+    if sqlstate := getattr(exc, "sqlstate", None):
+        parts.append(f"sqlstate={sqlstate}")
+    if constraint := getattr(exc, "constraint_name", None):
+        parts.append(f"constraint={constraint}")
+    return " ".join(parts)
+
+
 def _handle(app: FastAPI, error_class: type[E], handler: Callable[[Request, E], Awaitable[JSONResponse]]) -> None:
     """Starlette types every handler as taking any Exception; it calls one only with its class."""
     app.add_exception_handler(error_class, cast(ExceptionHandler, handler))
@@ -206,7 +219,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         # Validation should have caught it; answer as validation does, and log what slipped through.
         count_database_error("refused_value", exc)
         field = constraint_field(exc) if isinstance(exc, asyncpg.IntegrityConstraintViolationError) else None
-        log.warning("database refused a value: %s", exc)
+        log.warning("database refused a value: %s", described(exc))
         error = {
             "loc": ["body", field] if field else ["body"],
             "msg": "Value refused by the database",
@@ -216,7 +229,7 @@ def install(app: FastAPI, settings: Settings) -> None:
 
     async def unavailable(request: Request, exc: Exception) -> JSONResponse:
         count_database_error("unavailable", exc)
-        log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
+        log.warning("database unavailable: %s", described(exc))
         return problem(
             HTTPStatus.SERVICE_UNAVAILABLE,
             "The database is unavailable; retry shortly.",

@@ -51,7 +51,10 @@ def _unquoted(key: str | None) -> str | None:
     return key[1:-1] if key and len(key) >= 2 and key[0] == key[-1] == '"' else key
 
 
-KEY_PATTERN = r'^"?[\x21\x23-\x7e]{1,255}"?$'  # printable ASCII but '"', maybe in quotes
+# Printable ASCII but '"', 1 to 255 of them (what the table's check allows), bare or in a pair
+# of quotes: the pattern admits exactly the keys the store takes, so a key it would refuse is a
+# 422 at the header, never a database error.
+KEY_PATTERN = r'^(?:"[\x21\x23-\x7e]{1,255}"|[\x21\x23-\x7e]{1,255})$'
 IdempotencyKey = Annotated[
     str | None,
     Header(
