@@ -193,3 +193,21 @@ async def test_sql_metacharacters_in_an_email_round_trip_and_sign_in(client):
 
 def test_the_document_names_the_collections_only_owners_may_change():
     assert len(OWNED) >= 2 and all(NEW[name] and CHANGES[name] for name in OWNED)
+
+
+async def test_every_kind_of_answer_tells_browsers_not_to_sniff(client, ann):
+    item = await create(client, ann, "items")
+    answers = [
+        await client.get(f"/items/{item['id']}"),  # JSON
+        await client.get("/items/", headers={"If-None-Match": (await client.get("/items/")).headers["etag"]}),  # 304
+        await client.get("/items/0"),  # 422
+        await client.get("/nowhere"),  # 404
+        await client.options("/items/"),  # 204
+        await client.get("/items"),  # redirect
+        await client.post("/items/", content=b"x" * 2_000_000, headers=ann.headers),  # 413
+        await client.get("/docs"),  # HTML
+        await client.get("/metrics"),
+    ]
+
+    assert [a.headers.get("x-content-type-options") for a in answers] == ["nosniff"] * len(answers)
+    assert sorted({a.status_code for a in answers}) == [200, 204, 304, 307, 404, 413, 422]

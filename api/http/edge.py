@@ -11,7 +11,9 @@ in its own module; this layer only reads the request's headers once and applies 
 - conditional GET (api/http/conditional.py): 304 for an If-None-Match that names the answer's ETag;
 - the body limit (api/http/body_limit.py): 413 for a body over MAX_BODY_BYTES, before it is read;
 - methods (api/http/methods.py): HEAD answered as GET without the body, OPTIONS with `Allow`,
-  redirects with a relative Location.
+  redirects with a relative Location;
+- `X-Content-Type-Options: nosniff` on every answer: a browser takes each as the type it
+  declares (JSON, problem+json), never guesses HTML from a body that holds user text.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from api.observability.metrics import RequestMetrics
 log = logging.getLogger("api.request")
 
 CONTENT_LENGTH = b"content-length"
+NOSNIFF = (b"x-content-type-options", b"nosniff")
 
 
 class EdgeMiddleware:
@@ -70,7 +73,7 @@ class EdgeMiddleware:
                 headers = message.get("headers", ())
                 if status in methods.REDIRECTS:
                     headers = methods.relative_location(list(headers))
-                message["headers"] = [*headers, id_header]
+                message["headers"] = [*headers, id_header, NOSNIFF]
             elif (not_modified or head) and message["type"] == "http.response.body":
                 if message.get("more_body"):
                     return

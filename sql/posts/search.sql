@@ -2,7 +2,10 @@
 -- the stored search vector (title weighted above content), through its GIN index; best
 -- match first, then newest. The page starts after the cursor's (rank, id). The snippet,
 -- which re-reads each post's text, is made only for the page's rows and only on request.
--- A tag, when given, narrows the matches to the posts carrying it.
+-- A tag, when given, narrows the matches to the posts carrying it. The snippet is safe to
+-- insert as HTML: the content is HTML-escaped (& < > " ') before ts_headline reads it, so
+-- the only tags in a snippet are the <mark> and </mark> it adds (ts_headline reads each
+-- entity, &lt; say, as one token and never cuts one).
 -- $1 query text
 -- $2 after_rank real
 -- $3 before_id bigint
@@ -60,7 +63,18 @@ SELECT
     CASE
         WHEN $6
             THEN ts_headline(
-                'english', p.content, s.query,
+                'english',
+                replace(
+                    replace(
+                        replace(
+                            replace(replace(p.content, '&', '&amp;'), '<', '&lt;'),
+                            '>', '&gt;'
+                        ),
+                        '"', '&quot;'
+                    ),
+                    '''', '&#39;'
+                ),
+                s.query,
                 'StartSel=<mark>, StopSel=</mark>, MaxFragments=2, MinWords=5, MaxWords=20'
             )
     END AS snippet

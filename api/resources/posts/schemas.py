@@ -71,7 +71,7 @@ class PostFound(PostPublic):
         default=None,
         exclude_if=_absent,
         description="In a search with `highlight=true`: the best fragments of the content, each match wrapped "
-        "in <mark>…</mark>. The rest is the post's text as written: escape it before showing it as HTML.",
+        "in <mark>…</mark>. HTML, safe to insert as it is: the text is escaped and the <mark>s are its only tags.",
     )
 
 
