@@ -123,3 +123,29 @@ async def test_integers_beyond_64_bits_round_trip_exactly(client, ann):
     item = (await client.post("/items/", json={"name": "x", "price": 1, "attributes": big}, headers=ann.headers)).json()
 
     assert (await client.get(f"/items/{item['id']}")).json()["attributes"] == big
+
+
+async def test_an_integer_of_any_size_filters_exactly(client, ann):
+    huge = 2**64 + 1
+    for n in (huge, huge + 1):
+        response = await client.post(
+            "/items/", json={"name": str(n), "price": 1, "attributes": {"n": n}}, headers=ann.headers
+        )
+        assert response.status_code == 201, response.text
+
+    assert await names(client, attr=[f"n:{huge}"]) == [str(huge)]
+    assert await names(client, attr=[f"n:{10**60}"]) == []
+
+
+async def test_the_six_characters_of_a_nul_escape_are_text_and_a_real_nul_is_refused(client, ann):
+    typed = {"note": "\\u0000", "\\u0000": "key"}  # a backslash, then u0000: no NUL in it
+    stored = await client.post("/items/", json={"name": "x", "price": 1, "attributes": typed}, headers=ann.headers)
+    real = await client.post(
+        "/items/", json={"name": "y", "price": 1, "attributes": {"note": "a\x00b"}}, headers=ann.headers
+    )
+
+    assert stored.status_code == 201, stored.text
+    assert stored.json()["attributes"] == typed
+    assert error_locations(real) == [["body", "attributes"]]
+    assert await names(client, attr=['note:"\\\\u0000"']) == ["x"]  # the JSON string "\\u0000", typed
+    assert error_locations(await client.get("/items/", params={"attr": 'note:"\\u0000"'})) == [["query", "attr"]]

@@ -1,9 +1,13 @@
 """Full-text search on posts: websearch syntax, titles ranked above contents, snippets on
 request, paging through ranked results."""
 
+import base64
+import html
+
 import pytest
 
 from tests.problems import error_locations
+from tests.test_observability import scrape
 
 POSTS = [
     {"title": "Brewing coffee at home", "content": "Grind the beans just before brewing.", "tags": ["coffee"]},
@@ -98,3 +102,50 @@ async def test_query_metacharacters_are_only_words(client, written, q):
     response = await client.get("/posts/", params={"q": q})
 
     assert response.status_code == 200
+
+
+HOSTILE = [
+    "Tomatoes <svg onload=alert(1)> and more tomatoes",
+    'Tomatoes <img src=x onerror="alert(2)"> in the garden',
+    "Tomatoes <script>alert(3)</script> & AT&T's <b>bold</b> &amp; tomatoes",
+]
+
+
+async def test_a_snippet_is_escaped_html_with_only_the_services_marks(client, ann):
+    for content in HOSTILE:
+        await client.post("/posts/", json={"title": "t", "content": content}, headers=ann.headers)
+
+    snippets = [p["snippet"] for p in (await search(client, "tomatoes", highlight="true"))["data"]]
+
+    assert len(snippets) == len(HOSTILE)
+    for snippet in snippets:
+        assert "<mark>" in snippet
+        text = snippet.replace("<mark>", "").replace("</mark>", "")
+        assert "<" not in text and ">" not in text and '"' not in text and "'" not in text
+        for fragment in text.split(" ... "):  # each fragment is the content as written, escaped
+            assert any(html.unescape(fragment) in content for content in HOSTILE), fragment
+    assert any("&lt;script&gt;alert(3)&lt;/script&gt;" in s for s in snippets)
+    assert any("AT&amp;T&#39;s &lt;b&gt;bold" in s for s in snippets)
+
+
+async def test_a_search_cursor_with_a_rank_no_page_gave_is_refused_at_the_cursor(client, written):
+    before = await database_errors(client)
+    for rank in ("1e300", "-1", "0.1", "NaN"):
+        cursor = base64.urlsafe_b64encode(f'{{"id":1,"rank":{rank}}}'.encode()).decode().rstrip("=")
+        response = await client.get("/posts/", params={"q": "coffee", "cursor": cursor})
+        assert error_locations(response) == [["query", "cursor"]], rank
+
+    assert await database_errors(client) == before
+
+
+async def database_errors(client) -> float:
+    return sum(v for (name, _), v in (await scrape(client)).items() if name == "db_errors_total")
+
+
+async def test_a_cursor_is_taken_only_in_the_form_handed_out(client, written):
+    cursor = (await search(client, "coffee", limit=1))["cursor"]
+
+    assert (await client.get("/posts/", params={"q": "coffee", "limit": 1, "cursor": cursor})).status_code == 200
+    for altered in (f" {cursor}", f"{cursor}\n", f"{cursor}=", f"{cursor[:4]}.{cursor[4:]}"):
+        response = await client.get("/posts/", params={"q": "coffee", "cursor": altered})
+        assert error_locations(response) == [["query", "cursor"]], altered

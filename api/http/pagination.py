@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
+import struct
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Annotated, Generic, NamedTuple, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import Query, Request
-from pydantic import AfterValidator, BaseModel, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from api.resources.fields import MAX_JSON_INT
 
@@ -32,8 +34,27 @@ PREFER_COUNT = "count=exact"
 class Position(BaseModel):
     """Where a page ended: the last row's id, and its rank in a search."""
 
+    model_config = ConfigDict(extra="forbid")
+
     id: int = Field(ge=1, le=MAX_JSON_INT)
-    rank: float | None = None
+    rank: float | None = Field(default=None, ge=0)
+
+    @field_validator("rank")
+    @classmethod
+    def _a_real(cls, rank: float | None) -> float | None:
+        """A rank is PostgreSQL's `real` (float32), as ts_rank gave it: one that is not
+        exactly a float32 came from no page, and the database would refuse it."""
+        if rank is not None and (not math.isfinite(rank) or _as_real(rank) != rank):
+            raise ValueError("not a rank this service handed out")
+        return rank
+
+
+def _as_real(value: float) -> float:
+    try:
+        (real,) = struct.unpack("f", struct.pack("f", value))
+    except OverflowError:
+        return math.nan
+    return float(real)
 
 
 def encode(position: Position) -> str:
@@ -41,12 +62,17 @@ def encode(position: Position) -> str:
 
 
 def _decode(cursor: str | None) -> Position | None:
+    """A cursor is valid only in the exact form this service hands out: base64 decoding skips
+    stray characters (a space, a newline), so the position is encoded again and compared."""
     if cursor is None:
         return None
     try:
-        return Position.model_validate_json(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        position = Position.model_validate_json(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, binascii.Error, ValidationError):
-        raise ValueError("not a cursor this service handed out") from None
+        position = None
+    if position is None or encode(position) != cursor:
+        raise ValueError("not a cursor this service handed out")
+    return position
 
 
 if TYPE_CHECKING:

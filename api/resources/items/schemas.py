@@ -1,10 +1,10 @@
 """What clients send and receive for items."""
 
 import json
+import math
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
-import orjson
 from fastapi import Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
@@ -15,14 +15,26 @@ from api.resources.fields import JSON_NUMBER, MAX_JSON_INT, NO_NUL, json_int_ran
 MAX_ATTRIBUTES_BYTES = 4096
 
 
+def _holds_nul(value: JsonValue) -> bool:
+    """A NUL character in any key or string, at any depth: the parsed value is what counts (the
+    six characters backslash, u, 0, 0, 0, 0 typed in a string are text like any other)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any("\x00" in key or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
 def _storable_json(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
-    """jsonb stores neither NUL (\\u0000 is an escape JSON always writes) nor NaN or infinities,
-    and the object has a size cap, counted in UTF-8 bytes as sent."""
+    """jsonb stores neither NUL nor NaN or infinities, and the object has a size cap, counted in
+    UTF-8 bytes as sent."""
     try:
         encoded = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     except ValueError:
         raise ValueError("numbers must be finite") from None
-    if "\\u0000" in encoded:
+    if _holds_nul(value):
         raise ValueError("must not contain NUL characters")
     if len(encoded.encode()) > MAX_ATTRIBUTES_BYTES:
         raise ValueError(f"must be at most {MAX_ATTRIBUTES_BYTES} bytes as JSON")
@@ -47,6 +59,33 @@ Attributes = Annotated[
 NOTHING_MATCHES: dict[str, JsonValue] = {}
 
 
+def _not_a_constant(name: str) -> float:
+    raise ValueError(name)  # NaN and Infinity: not JSON, read as the string written
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:  # a lone surrogate, which jsonb refuses
+        return False
+    return True
+
+
+def _scalar(raw: str) -> str | int | float | bool:
+    """A filter's value: the JSON number, boolean or quoted string it reads as, else the string
+    as written. Integers of any size stay exact (the standard library's parser, as jsonb's codec
+    uses: orjson stops at 64 bits); NaN, infinities and null are strings."""
+    try:
+        value = json.loads(raw, parse_constant=_not_a_constant)
+    except ValueError:  # not JSON, or an integer past Python's digit limit
+        return raw
+    if isinstance(value, float) and not math.isfinite(value):  # 1e999
+        return raw
+    if isinstance(value, str) and not _encodable(value):  # "\ud800"
+        return raw
+    return value if isinstance(value, str | int | float | bool) else raw
+
+
 def _containment(pairs: list[str] | None) -> dict[str, JsonValue] | None:
     """`color:red` and `size:10` become {"color": "red", "size": 10}: a value that reads as a
     JSON number, boolean or quoted string is that; anything else is the string as written.
@@ -56,11 +95,9 @@ def _containment(pairs: list[str] | None) -> dict[str, JsonValue] | None:
     wanted: dict[str, JsonValue] = {}
     for pair in pairs:
         key, _, raw = pair.partition(":")
-        try:
-            value = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            value = raw
-        value = value if isinstance(value, str | int | float | bool) else raw
+        value = _scalar(raw)
+        if _holds_nul(value):  # "\u0000" in quotes reads as a real NUL, which jsonb cannot hold
+            raise ValueError("must not contain NUL characters")
         if wanted.setdefault(key, value) != value:
             return NOTHING_MATCHES
     return wanted
