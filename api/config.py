@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     # refuses to start on any other release; off is stock FastAPI everywhere.
     fast_path: Literal["auto", "on", "off"] = "auto"
 
+    # Every answer says how long it spent in the database and waiting for a connection
+    # (Server-Timing, which browsers' devtools show).
+    server_timing: bool = True
+
     log_level: str = "INFO"
     # json: one JSON object per line, for a log pipeline; text: one readable line, for a terminal.
     log_format: Literal["json", "text"] = "json"

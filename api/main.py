@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from opentelemetry.trace import TracerProvider
 from starlette.middleware.cors import CORSMiddleware
 
 from api import fastpath
@@ -15,7 +16,7 @@ from api.config import Settings, get_settings
 from api.data.db import Database, StatementObserver
 from api.http import docs, errors, openapi
 from api.http.edge import EdgeMiddleware
-from api.observability import metrics
+from api.observability import metrics, tracing
 from api.resources.auth import routes as auth
 from api.resources.health import routes as health
 from api.resources.items import routes as items
@@ -36,6 +37,7 @@ EXPOSED_HEADERS = [
     "Idempotent-Replayed",
     "Retry-After",
     "X-Request-ID",
+    "Server-Timing",
 ]
 
 DESCRIPTION = """
@@ -60,13 +62,21 @@ async def _connect_or_stop(database: Database, attempts: int, first_over: asynci
         stop_process()
 
 
-def create_app(settings: Settings | None = None, observer: StatementObserver | None = None) -> FastAPI:
-    """The app; `observer`, if given, hears of every statement sent to the database."""
+def create_app(
+    settings: Settings | None = None,
+    observer: StatementObserver | None = None,
+    tracer_provider: TracerProvider | None = None,
+) -> FastAPI:
+    """The app; `observer`, if given, hears of every statement sent to the database, and
+    `tracer_provider`, if given, gets its traces (otherwise OTEL_* decide: api/observability/tracing.py)."""
     settings = settings or get_settings()
+    telemetry = tracing.telemetry(tracer_provider)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = app.state.database = Database(settings, observer)
+        # FastAPI has set up OpenTelemetry from the OTEL_* variables by now, when they ask for it.
+        tracer = tracing.statement_tracer(tracer_provider) if telemetry["tracing"] else None
+        database = app.state.database = Database(settings, observer, tracer)
         first_over = asyncio.Event()
         connecting = asyncio.create_task(_connect_or_stop(database, settings.connect_attempts, first_over))
         await first_over.wait()  # connected, usually; if not, serve 503s while trying on
@@ -89,9 +99,9 @@ def create_app(settings: Settings | None = None, observer: StatementObserver | N
         lifespan=lifespan,
         docs_url=None,  # served by api.http.docs from local assets
         redoc_url=None,
-        # FastAPI's own OpenTelemetry hooks look for providers on every request; the service
-        # has its own metrics (/metrics) and logs, so they would only cost.
-        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
+        # FastAPI's own OpenTelemetry: its server spans when traces are wanted, otherwise off
+        # (its hooks would look for providers on every request).
+        telemetry=telemetry,
     )
     app.state.settings = settings
     app.state.passwords = Passwords(settings)
@@ -107,7 +117,13 @@ def create_app(settings: Settings | None = None, observer: StatementObserver | N
             max_age=600,
         )
     # Request ids, metrics, 304s, HEAD, OPTIONS and the body limit, in one layer (api/http/edge.py).
-    app.add_middleware(EdgeMiddleware, metrics=counted, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        EdgeMiddleware,
+        metrics=counted,
+        max_body_bytes=settings.max_body_bytes,
+        server_timing=settings.server_timing,
+        traced=telemetry["tracing"],
+    )
     docs.install(app)
     openapi.install(app)
     for router in ROUTERS:

@@ -21,11 +21,13 @@ import orjson
 from asyncpg.connection import LoggedQuery
 from asyncpg.pool import PoolConnectionProxy
 from fastapi import Depends, Request
+from opentelemetry.trace import Tracer
 
 from api.config import Settings
 from api.data.pool_turns import Turns
 from api.data.registry import Returns, Statement
 from api.http.errors import ServiceUnavailable
+from api.observability.statements import Sent, waited
 
 R = TypeVar("R")
 
@@ -110,11 +112,14 @@ class Database:
     connect. With DATABASE_READ_URL, `replica` is a second pool, for read-only queries; it
     connects on demand, and when it fails the primary serves while it rests a few seconds."""
 
-    def __init__(self, settings: Settings, observer: StatementObserver | None = None) -> None:
+    def __init__(
+        self, settings: Settings, observer: StatementObserver | None = None, tracer: Tracer | None = None
+    ) -> None:
         if settings.database_url is None:
             raise RuntimeError("DATABASE_URL is not set (make run and make test set it for you)")
         self.settings = settings
         self.observer = observer
+        self.tracer = tracer  # a span per statement, when requests are traced (api/observability/tracing.py)
         self.acquire_timeout = settings.pool_acquire_timeout
         self.behind_pgbouncer = settings.behind_pgbouncer
         self.pool: asyncpg.Pool | None = None
@@ -200,9 +205,14 @@ def _reason(error: BaseException) -> str:
 _METHODS = {Returns.ONE: "fetchrow", Returns.MANY: "fetch", Returns.VALUE: "fetchval", Returns.NOTHING: "execute"}
 
 
-async def _run_on(connection: Any, statement: Statement[R], args: tuple[Any, ...]) -> R:
+async def _run_on(connection: Any, statement: Statement[R], args: tuple[Any, ...], sent: Sent) -> R:
     query = statement.query
-    raw = await getattr(connection, _METHODS[query.returns])(query.text, *args)
+    try:
+        raw = await getattr(connection, _METHODS[query.returns])(query.text, *args)
+    except BaseException as error:
+        sent.failed(error)
+        raise
+    sent.answered(raw)
     return statement.convert(raw)
 
 
@@ -248,15 +258,23 @@ async def _run_alone(database: Database, pool: asyncpg.Pool, statement: Statemen
     """One statement on a connection borrowed for it. Behind PgBouncer it runs in a transaction
     of its own: asyncpg prepares and executes in two round trips, which PgBouncer would
     otherwise be free to send to two different servers."""
-    async with _acquire(database, pool) as connection:
-        try:
-            if database.behind_pgbouncer:
-                async with connection.transaction():
-                    return await _run_on(connection, statement, args)
-            return await _run_on(connection, statement, args)
-        except BROKEN:
-            connection.terminate()
-            raise
+    sent = Sent(statement.query, database.tracer)  # its wait, its time, its span (observability/statements.py)
+    try:
+        async with _acquire(database, pool) as connection:
+            sent.connected()
+            try:
+                if database.behind_pgbouncer:
+                    async with connection.transaction():
+                        return await _run_on(connection, statement, args, sent)
+                return await _run_on(connection, statement, args, sent)
+            except BROKEN:
+                connection.terminate()
+                raise
+    except BaseException as error:
+        sent.failed(error)  # no connection came in time, or the statement failed (then it is told already)
+        raise
+    finally:
+        sent.end()
 
 
 # A replica that fails like this hands its reads to the primary (a hot standby may also
@@ -280,7 +298,11 @@ class Session:
 
     async def run(self, statement: Statement[R], *args: Any) -> R:
         if self._connection is not None:
-            return await _run_on(self._connection, statement, args)
+            sent = Sent(statement.query, self._database.tracer, in_transaction=True)
+            try:
+                return await _run_on(self._connection, statement, args, sent)
+            finally:
+                sent.end()
         database = self._database
         replica = database.replica
         if (
@@ -306,7 +328,9 @@ class Session:
             return
         database = self._database
         self._on_primary = True
+        asked = time.perf_counter()
         async with _acquire(database, _primary(database)) as connection:
+            waited(time.perf_counter() - asked)  # for Server-Timing; its statements then wait for nothing
             try:
                 async with connection.transaction():
                     self._connection = connection

@@ -13,7 +13,10 @@ in its own module; this layer only reads the request's headers once and applies 
 - methods (api/http/methods.py): HEAD answered as GET without the body, OPTIONS with `Allow`,
   redirects with a relative Location;
 - `X-Content-Type-Options: nosniff` on every answer: a browser takes each as the type it
-  declares (JSON, problem+json), never guesses HTML from a body that holds user text.
+  declares (JSON, problem+json), never guesses HTML from a body that holds user text;
+- Server-Timing (api/observability/statements.py): the request's time in the database and
+  waiting for a connection, on every answer, unless SERVER_TIMING is off; and, when requests
+  are traced, the request id on FastAPI's server span.
 """
 
 from __future__ import annotations
@@ -21,23 +24,37 @@ from __future__ import annotations
 import logging
 from time import perf_counter
 
+from opentelemetry import trace
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.http import body_limit, conditional, methods, request_id
 from api.http.errors import internal_error
+from api.observability import statements
 from api.observability.metrics import RequestMetrics
 
 log = logging.getLogger("api.request")
 
 CONTENT_LENGTH = b"content-length"
 NOSNIFF = (b"x-content-type-options", b"nosniff")
+SERVER_TIMING = b"server-timing"
+# OpenTelemetry's name for a response header's value: the id is sent back on every answer.
+REQUEST_ID_ATTRIBUTE = "http.response.header.x-request-id"
 
 
 class EdgeMiddleware:
-    def __init__(self, app: ASGIApp, metrics: RequestMetrics, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        metrics: RequestMetrics,
+        max_body_bytes: int,
+        server_timing: bool = True,
+        traced: bool = False,
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
+        self.server_timing = server_timing
+        self.traced = traced
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -59,6 +76,9 @@ class EdgeMiddleware:
         rid = request_id.accepted_or_new(sent_id)
         request_id.request_id.set(rid)
         id_header = (request_id.HEADER, rid.encode())
+        if self.traced:
+            trace.get_current_span().set_attribute(REQUEST_ID_ATTRIBUTE, (rid,))
+        cost = statements.measure_request() if self.server_timing else None
         if wanted is not None and method not in ("GET", "HEAD"):
             wanted = None
         status = 500  # what is counted if an exception gets out before an answer starts
@@ -73,7 +93,11 @@ class EdgeMiddleware:
                 headers = message.get("headers", ())
                 if status in methods.REDIRECTS:
                     headers = methods.relative_location(list(headers))
-                message["headers"] = [*headers, id_header, NOSNIFF]
+                message["headers"] = (
+                    [*headers, id_header, NOSNIFF]
+                    if cost is None
+                    else [*headers, id_header, NOSNIFF, (SERVER_TIMING, cost.server_timing())]
+                )
             elif (not_modified or head) and message["type"] == "http.response.body":
                 if message.get("more_body"):
                     return

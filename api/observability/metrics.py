@@ -1,7 +1,10 @@
-"""Prometheus metrics at /metrics: requests and their latency by route template, the pool, database errors.
+"""Prometheus metrics at /metrics: requests and their latency by route template, statements'
+time by query file, the pool, database errors.
 
 Labels are bounded: a route is its template (`/items/{item_id}`), never the raw path, and a
-path no route matched is `unmatched`; a method outside the standard ones is `other`.
+path no route matched is `unmatched`; a method outside the standard ones is `other`; a
+statement is its query file's name (`posts/list`), and only the files under sql/ are labels
+(api/observability/statements.py observes them).
 
 A request pays for as little as possible: api/http/edge.py times it, the route is the one the
 router left in the scope (nothing is matched again), and each route's label children are
@@ -46,6 +49,9 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS",
 # From a cached read (~1 ms) up to COMMAND_TIMEOUT (10 s); the defaults start at 5 ms.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
+# A statement: from an index lookup (a tenth of a millisecond) up to STATEMENT_TIMEOUT (5 s).
+STATEMENT_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
 disable_created_metrics()  # a `_created` series beside each counter and histogram: twice the series, for nothing
 
 # Made once per process, registered in each app's registry (tests build several apps).
@@ -60,6 +66,13 @@ LATENCY = Histogram(
     "Time from the request reaching the app to the app returning, by route template and method.",
     ["route", "method"],
     buckets=LATENCY_BUCKETS,
+    registry=None,
+)
+STATEMENT_DURATION = Histogram(
+    "db_statement_duration_seconds",
+    "Time from sending a statement to its answer (the wait for a connection aside), by query file.",
+    ["query"],
+    buckets=STATEMENT_BUCKETS,
     registry=None,
 )
 DATABASE_ERRORS = Counter(
@@ -176,7 +189,7 @@ def _registry(app: FastAPI) -> CollectorRegistry:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         MultiProcessCollector(registry)  # every worker's counters, summed from their files
     else:
-        for metric in (REQUESTS, LATENCY, DATABASE_ERRORS):
+        for metric in (REQUESTS, LATENCY, STATEMENT_DURATION, DATABASE_ERRORS):
             registry.register(metric)
         ProcessCollector(registry=registry)  # memory, CPU, open files: leaks show here first
     registry.register(PoolCollector(app))

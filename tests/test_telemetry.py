@@ -1,0 +1,238 @@
+"""Where a request's time went: traces (a span per statement), Server-Timing, and the
+statements' histogram on /metrics."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind, StatusCode
+
+from api import fastpath
+from api.data.registry import queries
+from api.fastpath.versions import untested
+from api.main import create_app
+from api.observability import tracing
+from tests.conftest import StatementLog
+from tests.test_observability import label_values, scrape, value
+
+SERVER_TIMING = re.compile(r"^db;dur=(?P<db>\d+\.\d\d), pool;dur=(?P<pool>\d+\.\d\d)$")
+
+
+class Traced:
+    """An app whose traces go to the SDK's in-memory exporter, beside the statements it sent."""
+
+    def __init__(self, app: FastAPI, exporter: InMemorySpanExporter, sent: StatementLog) -> None:
+        self.app, self.exporter, self.sent = app, exporter, sent
+
+    def spans(self) -> list[ReadableSpan]:
+        return list(self.exporter.get_finished_spans())
+
+
+@pytest.fixture
+async def traced(settings, client) -> AsyncIterator[Traced]:  # client: tables emptied first
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    sent = StatementLog()
+    app = create_app(settings, observer=sent, tracer_provider=provider)
+    async with LifespanManager(app):
+        yield Traced(app, exporter, sent)
+    provider.shutdown()
+
+
+@pytest.fixture
+async def traced_client(traced) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=traced.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
+def server_span(spans: list[ReadableSpan]) -> ReadableSpan:
+    [server] = [span for span in spans if span.kind is SpanKind.SERVER]
+    return server
+
+
+def children(spans: list[ReadableSpan], parent: ReadableSpan) -> list[ReadableSpan]:
+    found = [span for span in spans if span.parent is not None and span.parent.span_id == parent.context.span_id]
+    return sorted(found, key=lambda span: span.start_time or 0)
+
+
+# Traces
+
+
+async def test_a_request_is_a_server_span_and_each_statement_a_child_named_by_its_file(traced, traced_client):
+    created = await traced_client.post(
+        "/users/", json={"email": "ann@example.com", "username": "ann", "password": "ann has a long passphrase"}
+    )
+    assert created.status_code == 201, created.text
+    traced.exporter.clear()
+    async with traced.sent.recording() as sent:
+        response = await traced_client.get(f"/users/{created.json()['id']}", headers={"X-Request-ID": "trace-me"})
+    assert response.status_code == 200
+
+    spans = traced.spans()
+    server = server_span(spans)
+    assert server.name == "GET /users/{user_id}"
+    assert server.attributes["http.route"] == "/users/{user_id}"
+    assert server.attributes["http.response.status_code"] == 200
+    assert server.attributes["http.response.header.x-request-id"] == ("trace-me",)
+    statements = children(spans, server)
+    assert [span.name for span in statements] == sent and sent  # in the order sent, named by file
+    for span in statements:
+        assert span.kind is SpanKind.CLIENT
+        assert span.context.trace_id == server.context.trace_id
+        assert span.attributes["db.system"] == "postgresql"
+        assert span.attributes["db.client.connection.wait_time"] >= 0
+        assert span.status.status_code is StatusCode.UNSET
+    assert statements[-1].attributes["db.response.returned_rows"] == 1
+
+
+async def test_a_list_span_counts_the_rows_it_returned(traced, traced_client, ann):
+    for n in range(3):
+        posted = await traced_client.post("/posts/", json={"title": f"t{n}", "content": "c"}, headers=ann.headers)
+        assert posted.status_code == 201, posted.text
+    traced.exporter.clear()
+    assert (await traced_client.get("/posts/?limit=2")).status_code == 200
+
+    [listed] = [span for span in traced.spans() if span.name == "posts/list"]
+    assert listed.attributes["db.response.returned_rows"] == 3  # a page of 2 reads one more, to know of a next
+
+
+async def test_statements_in_a_transaction_are_spans_of_the_request_too(traced, traced_client, ann):
+    async with traced.sent.recording() as sent:
+        posted = await traced_client.post(
+            "/posts/", json={"title": "t", "content": "c", "tags": ["a"]}, headers=ann.headers
+        )
+    assert posted.status_code == 201, posted.text
+
+    spans = traced.spans()
+    assert [span.name for span in children(spans, server_span(spans))] == sent
+    assert "posts/set_tags" in sent  # written with the post, in its transaction
+
+
+async def test_an_incoming_traceparent_continues_the_callers_trace(traced, traced_client):
+    trace_id, parent_id = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    response = await traced_client.get("/users/1", headers={"traceparent": f"00-{trace_id}-{parent_id}-01"})
+    assert response.status_code == 404
+
+    spans = traced.spans()
+    server = server_span(spans)
+    assert format(server.context.trace_id, "032x") == trace_id
+    assert server.parent is not None and format(server.parent.span_id, "016x") == parent_id
+    assert {span.context.trace_id for span in spans} == {server.context.trace_id}
+    assert children(spans, server)
+
+
+async def test_a_failed_statement_marks_its_span_with_the_sqlstate_and_never_the_values(traced, traced_client, ann):
+    traced.exporter.clear()
+    taken = await traced_client.post(
+        "/users/", json={"email": ann.email, "username": "other", "password": "another long passphrase"}
+    )
+    assert taken.status_code == 409
+
+    [failed] = [span for span in traced.spans() if span.status.status_code is StatusCode.ERROR]
+    assert failed.name == "users/create"
+    assert failed.attributes["error.type"] == failed.attributes["db.response.status_code"] == "23505"
+    assert failed.status.description is None
+    recorded = repr([(span.name, dict(span.attributes), span.events) for span in traced.spans()])
+    assert ann.email not in recorded and "another long passphrase" not in recorded
+    assert server_span(traced.spans()).status.status_code is StatusCode.UNSET  # a 409 is the client's
+
+
+async def test_the_accelerator_steps_aside_while_requests_are_traced(traced, traced_client):
+    assert (await traced_client.get("/health/live")).status_code == 200
+    assert not fastpath.accelerated(traced.app)
+
+
+@pytest.mark.skipif(bool(untested()), reason="the accelerator is off on these releases anyway")
+async def test_the_accelerator_serves_when_nothing_is_traced(app, client):
+    assert (await client.get("/health/live")).status_code == 200
+    assert fastpath.accelerated(app) == (app.state.settings.fast_path != "off")
+
+
+def test_traces_are_off_unless_opentelemetry_is_configured(monkeypatch):
+    for name in (*tracing.ENDPOINTS, "OTEL_SDK_DISABLED", "OTEL_TRACES_EXPORTER"):
+        monkeypatch.delenv(name, raising=False)
+    assert tracing.telemetry()["tracing"] is False
+    assert tracing.statement_tracer() is None
+
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318")
+    assert tracing.telemetry()["tracing"] is True and tracing.telemetry()["auto_configure"] is True
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "none")
+    assert tracing.telemetry()["tracing"] is False
+
+
+async def test_the_untraced_app_gives_its_statements_no_tracer(app):
+    assert app.state.database.tracer is None
+
+
+# Server-Timing
+
+
+async def test_every_answer_says_its_time_in_the_database_and_waiting_for_a_connection(client, ann):
+    read = await client.get(f"/users/{ann.id}")
+    timing = SERVER_TIMING.match(read.headers["server-timing"])
+    assert timing, read.headers["server-timing"]
+    assert float(timing["db"]) > 0
+
+    for response in (
+        await client.get("/nowhere"),  # no route, no statement
+        await client.get("/health/live"),
+        await client.get(f"/users/{ann.id}", headers={"If-None-Match": read.headers["etag"]}),  # 304
+        await client.post("/items/", content=b"{", headers={**ann.headers, "Content-Type": "application/json"}),
+    ):
+        assert SERVER_TIMING.match(response.headers["server-timing"]), (response.status_code, response.headers)
+    assert SERVER_TIMING.match((await client.get("/nowhere")).headers["server-timing"])["db"] == "0.00"
+
+
+async def test_server_timing_is_exposed_to_pages_on_allowed_origins(settings):
+    app = create_app(settings.model_copy(update={"cors_origins": ["https://app.example.com"]}))
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            response = await client.get("/health/live", headers={"Origin": "https://app.example.com"})
+    assert "server-timing" in response.headers["access-control-expose-headers"].lower()
+
+
+async def test_server_timing_off_sends_no_such_header(settings):
+    app = create_app(settings.model_copy(update={"server_timing": False}))
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            response = await client.get("/health/ready")  # a statement, and no header for it
+    assert response.status_code == 200
+    assert "server-timing" not in response.headers
+
+
+# The statements' histogram
+
+
+async def test_metrics_has_each_query_files_statement_time(client, ann):
+    before = await scrape(client)
+    for _ in range(3):
+        assert (await client.get(f"/users/{ann.id}")).status_code == 200
+    after = await scrape(client)
+
+    count = "db_statement_duration_seconds_count"
+    assert value(after, count, query="users/get_by_id") - value(before, count, query="users/get_by_id") == 3
+    assert value(after, "db_statement_duration_seconds_sum", query="users/get_by_id") > 0
+
+
+async def test_statement_labels_are_only_the_names_of_the_service_s_query_files(client, ann):
+    await client.get(f"/users/{ann.id}")
+    await client.get("/posts/?q=coffee")
+    labels = label_values(
+        {key: sample for key, sample in (await scrape(client)).items() if key[0].startswith("db_statement_duration")},
+        "query",
+    )
+    assert {"users/get_by_id", "posts/search"} <= labels
+    assert labels <= set(queries)
+    assert "truncate_all" not in labels  # the tests' own statement, run before each test
