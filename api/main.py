@@ -125,7 +125,7 @@ def create_app(
         traced=telemetry["tracing"],
     )
     docs.install(app)
-    openapi.install(app)
+    openapi.install(app, server_timing=settings.server_timing)
     for router in ROUTERS:
         app.include_router(router)
     fastpath.install(app, settings.fast_path)  # FAST_PATH: the accelerator, where it is tested (api/fastpath/)

@@ -202,14 +202,32 @@ async def test_server_timing_is_exposed_to_pages_on_allowed_origins(settings):
     assert "server-timing" in response.headers["access-control-expose-headers"].lower()
 
 
-async def test_server_timing_off_sends_no_such_header(settings):
+async def test_the_document_declares_server_timing_on_every_answer(client):
+    document = (await client.get("/openapi.json")).json()
+    answers = [
+        (path, status, response)
+        for path, operations in document["paths"].items()
+        for operation in operations.values()
+        for status, response in operation["responses"].items()
+    ]
+    assert answers
+    for path, status, response in answers:
+        declared = response.get("headers", {}).get("Server-Timing", {}).get("$ref", "")
+        assert declared == "#/components/headers/Server-Timing", (path, status)
+    pattern = re.compile(document["components"]["headers"]["Server-Timing"]["schema"]["pattern"])
+    assert pattern.match((await client.get("/health/live")).headers["server-timing"])
+
+
+async def test_server_timing_off_sends_no_such_header_nor_declares_one(settings):
     app = create_app(settings.model_copy(update={"server_timing": False}))
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             response = await client.get("/health/ready")  # a statement, and no header for it
+            document = (await client.get("/openapi.json")).text
     assert response.status_code == 200
     assert "server-timing" not in response.headers
+    assert "Server-Timing" not in document
 
 
 # The statements' histogram

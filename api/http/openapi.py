@@ -94,10 +94,30 @@ def _errors_as_problems(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def install(app: FastAPI) -> None:
+# api/http/edge.py puts it on every answer unless SERVER_TIMING is off.
+SERVER_TIMING = "Server-Timing"
+SERVER_TIMING_HEADER = {
+    "description": "Milliseconds this request spent in the database and waiting for a connection "
+    "(browsers' devtools show them); absent when the service runs with SERVER_TIMING=false.",
+    "required": True,
+    "schema": {"type": "string", "pattern": r"^db;dur=\d+\.\d\d, pool;dur=\d+\.\d\d$"},
+    "example": "db;dur=3.41, pool;dur=0.02",
+}
+
+
+def _server_timing_on_every_answer(document: dict[str, Any]) -> dict[str, Any]:
+    document.setdefault("components", {}).setdefault("headers", {})[SERVER_TIMING] = SERVER_TIMING_HEADER
+    for path in document["paths"].values():
+        for operation in path.values():
+            for response in operation.get("responses", {}).values():
+                response.setdefault("headers", {})[SERVER_TIMING] = {"$ref": f"#/components/headers/{SERVER_TIMING}"}
+    return document
+
+
+def install(app: FastAPI, server_timing: bool = True) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = _described_by_the_dba(
+            document = _described_by_the_dba(
                 _errors_as_problems(
                     get_openapi(
                         title=app.title,
@@ -108,6 +128,7 @@ def install(app: FastAPI) -> None:
                     )
                 )
             )
+            app.openapi_schema = _server_timing_on_every_answer(document) if server_timing else document
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
