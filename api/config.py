@@ -18,6 +18,11 @@ class Settings(BaseSettings):
 
     # Optional: a streaming replica for the read-only queries; the primary serves when it fails.
     database_read_url: SecretStr | None = None
+    # With a replica, a read sent with a consistency token waits at most this many seconds for
+    # the replica to replay the write the token names, then is served by the primary.
+    consistency_wait: float = Field(default=0.05, ge=0, le=5)
+    # Also send the token as a cookie (for browsers), and take it back from one.
+    consistency_cookie: bool = False
     # Behind PgBouncer in transaction mode: no prepared statement outlives a transaction.
     behind_pgbouncer: bool = False
 
@@ -42,6 +47,9 @@ class Settings(BaseSettings):
     connect_attempts: int = Field(default=30, ge=1)
     # On SIGTERM: seconds in-flight requests get to finish before the server closes them.
     shutdown_timeout: float = Field(default=10.0, ge=0)
+    # On SIGTERM, first: seconds /health/ready answers 503 while requests are served as usual,
+    # so that a load balancer stops sending new ones before the server stops taking them.
+    shutdown_grace_seconds: float = Field(default=0.0, ge=0)
 
     # Seconds a client should wait before retrying after a 503.
     retry_after: int = Field(default=1, ge=0)

@@ -15,6 +15,7 @@ from api import fastpath
 from api.config import Settings, get_settings
 from api.data.db import Database, StatementObserver
 from api.http import docs, errors, openapi
+from api.http.draining import Draining, grace_on_sigterm
 from api.http.edge import EdgeMiddleware
 from api.observability import metrics, tracing
 from api.resources.auth import routes as auth
@@ -28,8 +29,9 @@ from api.security.passwords import Passwords
 ROUTERS: tuple[APIRouter, ...] = (auth.router, users.router, posts.router, items.router, health.router)
 
 # What a page on another origin may send beyond the basics, and read from an answer.
-CLIENT_HEADERS = ["Idempotency-Key", "If-Match", "If-None-Match", "Prefer", "X-Request-ID"]
+CLIENT_HEADERS = ["Consistency-Token", "Idempotency-Key", "If-Match", "If-None-Match", "Prefer", "X-Request-ID"]
 EXPOSED_HEADERS = [
+    "Consistency-Token",
     "ETag",
     "Location",
     "Link",
@@ -71,6 +73,7 @@ def create_app(
     `tracer_provider`, if given, gets its traces (otherwise OTEL_* decide: api/observability/tracing.py)."""
     settings = settings or get_settings()
     telemetry = tracing.telemetry(tracer_provider)
+    draining = Draining()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -86,7 +89,8 @@ def create_app(
         gc.collect()
         gc.freeze()
         try:
-            yield
+            with grace_on_sigterm(draining, settings.shutdown_grace_seconds):  # SHUTDOWN_GRACE_SECONDS
+                yield
         finally:
             connecting.cancel()
             await database.close()
@@ -104,6 +108,7 @@ def create_app(
         telemetry=telemetry,
     )
     app.state.settings = settings
+    app.state.draining = draining
     app.state.passwords = Passwords(settings)
     errors.install(app, settings)
     counted = metrics.install(app)  # /metrics, and what counts every other request
@@ -123,6 +128,8 @@ def create_app(
         max_body_bytes=settings.max_body_bytes,
         server_timing=settings.server_timing,
         traced=telemetry["tracing"],
+        consistency_cookie=settings.consistency_cookie,
+        draining=draining,
     )
     docs.install(app)
     openapi.install(app, server_timing=settings.server_timing)

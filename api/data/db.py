@@ -4,6 +4,9 @@ A request never holds a connection between statements: `Session.run` borrows one
 statement and gives it back, even when the request is cancelled. A transaction holds one
 connection from BEGIN to COMMIT, and every statement run inside it goes over it, so a
 request holds at most one connection at any moment.
+
+With a replica, a request's commits earn it a consistency token, and a read sent with one
+waits for the replica to replay that far (api/http/consistency.py; `Session`).
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from opentelemetry.trace import Tracer
 
 from api.config import Settings
 from api.data.pool_turns import Turns
-from api.data.registry import Returns, Statement
+from api.data.registry import Returns, Statement, queries
+from api.http.consistency import SCOPE_KEY, Consistency
 from api.http.errors import ServiceUnavailable
 from api.observability.statements import Sent, waited
 
@@ -63,6 +67,11 @@ BROKEN = (
 REPLICA_REST = 5.0  # seconds a failed replica is left alone before it is tried again
 
 CONNECT_BACKOFF_FIRST, CONNECT_BACKOFF_MAX = 0.5, 5.0  # seconds between attempts, doubling
+
+# A read with a consistency token asks the replica how far it has replayed, every few ms.
+REPLAY_POLL_FIRST = 0.002  # seconds, doubling up to the request's CONSISTENCY_WAIT
+WRITTEN_UP_TO = queries.value("consistency/written_up_to", int)
+REPLAYED_UP_TO = queries.value("consistency/replayed_up_to", int)
 
 log = logging.getLogger("api.data.db")
 
@@ -254,10 +263,17 @@ def _acquire(database: Database, pool: asyncpg.Pool) -> _Borrowed:
     return _Borrowed(pool, database.turns[pool], database.acquire_timeout)
 
 
-async def _run_alone(database: Database, pool: asyncpg.Pool, statement: Statement[R], args: tuple[Any, ...]) -> R:
+async def _run_alone(
+    database: Database,
+    pool: asyncpg.Pool,
+    statement: Statement[R],
+    args: tuple[Any, ...],
+    consistency: Consistency | None = None,
+) -> R:
     """One statement on a connection borrowed for it. Behind PgBouncer it runs in a transaction
     of its own: asyncpg prepares and executes in two round trips, which PgBouncer would
-    otherwise be free to send to two different servers."""
+    otherwise be free to send to two different servers. With `consistency`, it is a write
+    whose commit earns the request a token."""
     sent = Sent(statement.query, database.tracer)  # its wait, its time, its span (observability/statements.py)
     try:
         async with _acquire(database, pool) as connection:
@@ -265,16 +281,84 @@ async def _run_alone(database: Database, pool: asyncpg.Pool, statement: Statemen
             try:
                 if database.behind_pgbouncer:
                     async with connection.transaction():
-                        return await _run_on(connection, statement, args, sent)
-                return await _run_on(connection, statement, args, sent)
+                        result = await _run_on(connection, statement, args, sent)
+                else:
+                    result = await _run_on(connection, statement, args, sent)
             except BROKEN:
                 connection.terminate()
                 raise
+            if consistency is not None:
+                await _note_commit(database, connection, consistency)
+            return result
     except BaseException as error:
         sent.failed(error)  # no connection came in time, or the statement failed (then it is told already)
         raise
     finally:
         sent.end()
+
+
+async def _run_held(database: Database, connection: Any, statement: Statement[R], args: tuple[Any, ...]) -> R:
+    """A statement on a connection the request holds already (its wait was counted)."""
+    sent = Sent(statement.query, database.tracer, in_transaction=True)
+    try:
+        return await _run_on(connection, statement, args, sent)
+    finally:
+        sent.end()
+
+
+async def _note_commit(database: Database, connection: Any, consistency: Consistency) -> None:
+    """Where the WAL stands once a commit returned: the position the request's token names.
+    Failing to read it, the answer goes without a token rather than as a 503: the write did
+    commit, and a client told otherwise might make it again."""
+    try:
+        if database.behind_pgbouncer:
+            async with connection.transaction():
+                position = await _run_held(database, connection, WRITTEN_UP_TO, ())
+        else:
+            position = await _run_held(database, connection, WRITTEN_UP_TO, ())
+    except (*BROKEN, asyncpg.PostgresError, TimeoutError) as error:
+        if isinstance(error, BROKEN):
+            connection.terminate()
+        log.warning("an answer goes without its consistency token: %s", _reason(error))
+        return
+    if position is not None:
+        consistency.commit(position)
+
+
+class _NotReplayed(Exception):
+    """The replica had not replayed what the request's token names within its wait."""
+
+
+async def _run_replayed(
+    database: Database, replica: asyncpg.Pool, statement: Statement[R], args: tuple[Any, ...], wanted: int, until: float
+) -> R:
+    """The statement on the replica once it has replayed up to the WAL position `wanted`;
+    _NotReplayed if it has not by `until` (or is not a standby). Each look is a round trip on
+    a connection borrowed for it and given back between looks, so that readers waiting for
+    the replay hold no connection that other readers need."""
+    pause = REPLAY_POLL_FIRST
+    while True:
+        asked = time.perf_counter()
+        async with _acquire(database, replica) as connection:
+            waited(time.perf_counter() - asked)
+            try:
+                if database.behind_pgbouncer:  # the look and the read on one server connection
+                    async with connection.transaction():
+                        replayed = await _run_held(database, connection, REPLAYED_UP_TO, ())
+                        if replayed is not None and replayed >= wanted:
+                            return await _run_held(database, connection, statement, args)
+                else:
+                    replayed = await _run_held(database, connection, REPLAYED_UP_TO, ())
+                    if replayed is not None and replayed >= wanted:
+                        return await _run_held(database, connection, statement, args)
+            except BROKEN:
+                connection.terminate()
+                raise
+        remaining = until - time.monotonic()
+        if replayed is None or remaining <= 0:
+            raise _NotReplayed
+        await asyncio.sleep(min(pause, remaining))
+        pause *= 2
 
 
 # A replica that fails like this hands its reads to the primary (a hot standby may also
@@ -287,14 +371,21 @@ class Session:
 
     A read-only query (its header says so) goes to the replica, if there is one, until the
     request has used the primary: after a write, in a transaction, or after a query that
-    must see the latest data (signing in), a request reads its own writes."""
+    must see the latest data (signing in), a request reads its own writes.
 
-    __slots__ = ("_connection", "_database", "_on_primary")
+    With a replica, the request's commits earn it a consistency token (the WAL position after
+    the last one), and a read sent with a token goes to the replica only once it has replayed
+    that far, waiting CONSISTENCY_WAIT at most for it; then the primary serves."""
 
-    def __init__(self, database: Database) -> None:
+    __slots__ = ("_connection", "_consistency", "_database", "_on_primary", "_replay_until")
+
+    def __init__(self, database: Database, consistency: Consistency | None = None) -> None:
         self._database = database
         self._connection: Any = None  # set while a transaction is open
         self._on_primary = False
+        # Without a replica every read sees every write: a token would cost a round trip for nothing.
+        self._consistency = consistency if database.settings.database_read_url is not None else None
+        self._replay_until: float | None = None
 
     async def run(self, statement: Statement[R], *args: Any) -> R:
         if self._connection is not None:
@@ -305,18 +396,35 @@ class Session:
                 sent.end()
         database = self._database
         replica = database.replica
+        read_only = statement.query.read_only
         if (
             replica is not None
-            and statement.query.read_only
+            and read_only
             and not self._on_primary
             and time.monotonic() >= database.replica_resting_until
         ):
             try:
-                return await _run_alone(database, replica, statement, args)
+                wanted = self._wanted()
+                if wanted is None:
+                    return await _run_alone(database, replica, statement, args)
+                assert self._replay_until is not None  # set with wanted
+                return await _run_replayed(database, replica, statement, args, wanted, self._replay_until)
+            except _NotReplayed:
+                pass  # the primary has it
             except REPLICA_FAILURES as error:
                 database.replica_failed(error)
         self._on_primary = True
-        return await _run_alone(database, _primary(database), statement, args)
+        return await _run_alone(database, _primary(database), statement, args, None if read_only else self._consistency)
+
+    def _wanted(self) -> int | None:
+        """The WAL position the request's token names, if it sent one; its wait starts now."""
+        if self._consistency is None:
+            return None
+        settings = self._database.settings
+        wanted = self._consistency.wanted(cookie=settings.consistency_cookie)
+        if wanted is not None and self._replay_until is None:
+            self._replay_until = time.monotonic() + settings.consistency_wait
+        return wanted
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Session]:
@@ -338,13 +446,15 @@ class Session:
                         yield self
                     finally:
                         self._connection = None
+                if self._consistency is not None:
+                    await _note_commit(database, connection, self._consistency)
             except BROKEN:
                 connection.terminate()
                 raise
 
 
 async def _session(request: Request) -> Session:
-    return Session(request.app.state.database)
+    return Session(request.app.state.database, request.scope.get(SCOPE_KEY))
 
 
 Db = Annotated[Session, Depends(_session)]

@@ -16,7 +16,10 @@ in its own module; this layer only reads the request's headers once and applies 
   declares (JSON, problem+json), never guesses HTML from a body that holds user text;
 - Server-Timing (api/observability/statements.py): the request's time in the database and
   waiting for a connection, on every answer, unless SERVER_TIMING is off; and, when requests
-  are traced, the request id on FastAPI's server span.
+  are traced, the request id on FastAPI's server span;
+- the consistency token (api/http/consistency.py): the one sent handed to the request's
+  session, and the one its commits earned sent back;
+- draining (api/http/draining.py): `Connection: close` on every answer in the shutdown grace.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from time import perf_counter
 from opentelemetry import trace
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.http import body_limit, conditional, methods, request_id
+from api.http import body_limit, conditional, consistency, methods, request_id
+from api.http.draining import Draining
 from api.http.errors import internal_error
 from api.observability import statements
 from api.observability.metrics import RequestMetrics
@@ -39,6 +43,7 @@ NOSNIFF = (b"x-content-type-options", b"nosniff")
 SERVER_TIMING = b"server-timing"
 # OpenTelemetry's name for a response header's value: the id is sent back on every answer.
 REQUEST_ID_ATTRIBUTE = "http.response.header.x-request-id"
+CONNECTION_CLOSE = (b"connection", b"close")
 
 
 class EdgeMiddleware:
@@ -49,18 +54,22 @@ class EdgeMiddleware:
         max_body_bytes: int,
         server_timing: bool = True,
         traced: bool = False,
+        consistency_cookie: bool = False,
+        draining: Draining | None = None,
     ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
         self.server_timing = server_timing
         self.traced = traced
+        self.consistency_cookie = consistency_cookie
+        self.draining = draining or Draining()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        sent_id = length = wanted = preflight = None
+        sent_id = length = wanted = preflight = token = cookies = None
         for name, value in scope["headers"]:  # lower-case names (ASGI)
             if name == request_id.HEADER:
                 sent_id = value
@@ -70,9 +79,16 @@ class EdgeMiddleware:
                 wanted = value
             elif name == methods.PREFLIGHT:
                 preflight = value
+            elif name == consistency.HEADER:
+                token = value
+            elif name == consistency.COOKIE_HEADER:
+                cookies = value
         method = scope["method"]
         head = method == "HEAD"
         app_scope = {**scope, "method": "GET"} if head else scope  # the server's own scope stays HEAD
+        slot = app_scope[consistency.SCOPE_KEY] = consistency.Consistency(token, cookies)
+        cookie = self.consistency_cookie
+        draining = self.draining
         rid = request_id.accepted_or_new(sent_id)
         request_id.request_id.set(rid)
         id_header = (request_id.HEADER, rid.encode())
@@ -98,6 +114,10 @@ class EdgeMiddleware:
                     if cost is None
                     else [*headers, id_header, NOSNIFF, (SERVER_TIMING, cost.server_timing())]
                 )
+                if slot.committed is not None and status < 400:
+                    message["headers"] += slot.headers(cookie=cookie)
+                if draining.active:
+                    message["headers"].append(CONNECTION_CLOSE)
             elif (not_modified or head) and message["type"] == "http.response.body":
                 if message.get("more_body"):
                     return

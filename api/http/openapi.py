@@ -21,6 +21,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from api.data.table_comments import comments
+from api.http import consistency
 from api.http.errors import PROBLEM_JSON, Problem, ValidationProblem
 
 DESCRIPTIONS = {
@@ -114,17 +115,57 @@ def _server_timing_on_every_answer(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+WRITES = ("post", "patch", "put", "delete")
+SENT_SCHEMA = {"type": "string", "examples": [consistency.token(0x1_6B37_4D28)]}
+ON_READS = (
+    "The `Consistency-Token` of an earlier write's answer: with a read replica, this read is "
+    "served by it only once it has replayed that write (else by the primary), so it sees the "
+    "write. Opaque; one the service did not make is ignored."
+)
+ON_WRITES = (
+    "With a read replica: the position of the write this request committed. Send it back on "
+    "reads (the header, or the `consistency_token` cookie when the service sets one) to see it."
+)
+
+
+def _consistency_declared(document: dict[str, Any]) -> dict[str, Any]:
+    """The consistency token (api/http/consistency.py): a header every read may send, and one
+    every write's successful answer may carry. The edge handles it for all routes alike."""
+    for path in document["paths"].values():
+        for method, operation in path.items():
+            if method == "get":
+                operation.setdefault("parameters", []).append(
+                    {
+                        "name": consistency.HEADER_NAME,
+                        "in": "header",
+                        "required": False,
+                        "description": ON_READS,
+                        "schema": SENT_SCHEMA,
+                    }
+                )
+            elif method in WRITES:
+                for status, response in operation.get("responses", {}).items():
+                    if status[0] == "2":
+                        response.setdefault("headers", {})[consistency.HEADER_NAME] = {
+                            "description": ON_WRITES,
+                            "schema": {"type": "string"},
+                        }
+    return document
+
+
 def install(app: FastAPI, server_timing: bool = True) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            document = _described_by_the_dba(
-                _errors_as_problems(
-                    get_openapi(
-                        title=app.title,
-                        version=app.version,
-                        description=app.description,
-                        routes=app.routes,
-                        tags=app.openapi_tags,
+            document = _consistency_declared(
+                _described_by_the_dba(
+                    _errors_as_problems(
+                        get_openapi(
+                            title=app.title,
+                            version=app.version,
+                            description=app.description,
+                            routes=app.routes,
+                            tags=app.openapi_tags,
+                        )
                     )
                 )
             )

@@ -1,0 +1,188 @@
+"""A deploy behind a real load balancer drops nothing: HAProxy (tests/haproxy.cfg, the file
+the README shows) in front of two processes of the service on one database, each restarted
+in turn (SIGTERM, a new one started, ready) while clients read and write through it."""
+
+import asyncio
+import csv
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from tests.processes import DEADLINE, free_port, started, until_answered
+from tests.queries import test_queries
+from tests.test_reliability import ItemName
+
+CONFIG = Path(__file__).parent / "haproxy.cfg"
+SERVERS = ("api1", "api2")  # as named in the config
+GRACE = "1.5"  # SHUTDOWN_GRACE_SECONDS: above the config's inter x fall (0.5 s), with room
+CLIENTS = 6
+MAX_WRITES = 2000  # per client: the loop is bounded even if a restart never ends
+ITEM_NAMES = test_queries.many("items/names", ItemName)
+
+
+def haproxy_binary() -> str | None:
+    """Debian's haproxy (/usr/sbin), or None when it is not installed."""
+    return shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin:/usr/local/sbin")
+
+
+pytestmark = pytest.mark.skipif(
+    haproxy_binary() is None, reason="HAProxy is not installed (Debian: apt-get install haproxy; .ci/run does)"
+)
+
+
+class HAProxy:
+    """HAProxy run on tests/haproxy.cfg, on a port of its own, in front of the given ports."""
+
+    def __init__(self, base_dir: Path, ports: list[int]) -> None:
+        self.port = free_port()
+        self.socket = base_dir / "haproxy.sock"
+        self.log = base_dir / "haproxy.log"
+        env = {
+            **os.environ,
+            "API_LISTEN": f"127.0.0.1:{self.port}",
+            "HAPROXY_SOCKET": str(self.socket),
+            **{f"API_SERVER_{n}": f"127.0.0.1:{port}" for n, port in enumerate(ports, 1)},
+        }
+        binary = haproxy_binary()
+        assert binary is not None
+        with self.log.open("wb") as output:
+            self.process = subprocess.Popen(
+                [binary, "-db", "-f", str(CONFIG)], env=env, stdout=output, stderr=subprocess.STDOUT
+            )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def states(self) -> dict[str, str]:
+        """Each server's status as HAProxy sees it (UP, DOWN, ...), from its runtime API."""
+        with socket.socket(socket.AF_UNIX) as connection:
+            connection.settimeout(DEADLINE)
+            connection.connect(str(self.socket))
+            connection.sendall(b"show stat\n")
+            answer = b""
+            while chunk := connection.recv(65536):
+                answer += chunk
+        rows = csv.DictReader(answer.decode().removeprefix("# ").splitlines())
+        return {row["svname"]: row["status"].split()[0] for row in rows if row["pxname"] == "api"}
+
+    async def until(self, server: str, status: str) -> None:
+        deadline = time.monotonic() + DEADLINE
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.log.read_text()
+            try:
+                if self.states().get(server) == status:
+                    return
+            except OSError:
+                pass  # not listening yet
+            await asyncio.sleep(0.05)
+        pytest.fail(f"HAProxy did not see {server} {status}: {self.states()}")
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=DEADLINE)
+
+
+@contextmanager
+def haproxy(base_dir: Path, ports: list[int]) -> Iterator[HAProxy]:
+    balancer = HAProxy(base_dir, ports)
+    try:
+        yield balancer
+    finally:
+        balancer.close()
+
+
+class Load:
+    """Clients writing items, each with an Idempotency-Key and no retry of their own, and
+    reading each back, until told to stop."""
+
+    def __init__(self) -> None:
+        self.acknowledged: list[str] = []
+        self.failures: list[tuple[str, str]] = []
+        self.reads = 0
+        self.stop = asyncio.Event()
+
+    async def client(self, client: httpx.AsyncClient, headers: dict[str, str], n: int) -> None:
+        for i in range(MAX_WRITES):
+            if self.stop.is_set():
+                return
+            key = f"client-{n}-{i}"
+            try:
+                created = await client.post(
+                    "/items/", json={"name": key, "price": 1}, headers={**headers, "Idempotency-Key": key}
+                )
+                if created.status_code != 201:
+                    self.failures.append((key, f"{created.status_code} {created.text}"))
+                    continue
+                self.acknowledged.append(key)
+                read = await client.get(created.headers["location"])
+                if read.status_code != 200 or read.json()["name"] != key:
+                    self.failures.append((key, f"read {read.status_code} {read.text}"))
+                self.reads += 1
+            except httpx.HTTPError as error:
+                self.failures.append((key, repr(error)))
+
+
+async def test_restarting_each_process_behind_haproxy_drops_no_request(cluster_url, tmp_path):
+    ports = [free_port(), free_port()]
+    settings = {"DATABASE_URL": cluster_url, "SHUTDOWN_GRACE_SECONDS": GRACE, "POOL_MAX_SIZE": "4"}
+
+    def process(port: int):
+        return started("api.tools.serve", **settings, PORT=str(port))
+
+    exit_codes, outputs, out_before_it_stopped = [], [], []
+    load = Load()
+    with ExitStack() as stack:
+        processes = [stack.enter_context(process(port))[0] for port in ports]
+        async with httpx.AsyncClient(timeout=DEADLINE) as direct:
+            for server, port in zip(processes, ports, strict=True):
+                await until_answered(direct, f"http://127.0.0.1:{port}/health/ready", server)
+            balancer = stack.enter_context(haproxy(tmp_path, ports))
+            for name in SERVERS:
+                await balancer.until(name, "UP")
+
+            async with httpx.AsyncClient(base_url=balancer.url, timeout=DEADLINE) as client:
+                account = {"email": "ann@example.com", "username": "ann", "password": "a long passphrase"}
+                assert (await client.post("/users/", json=account)).status_code == 201
+                token = (await client.post("/auth/token", data=account)).json()["access_token"]
+                headers = {"Authorization": f"Bearer {token}"}
+                clients = [asyncio.create_task(load.client(client, headers, n)) for n in range(CLIENTS)]
+                await asyncio.sleep(0.5)  # load on both
+                for index, name in enumerate(SERVERS):
+                    old = processes[index]
+                    old.send_signal(signal.SIGTERM)
+                    await balancer.until(name, "DOWN")  # unready in its grace: taken out
+                    out_before_it_stopped.append(old.poll() is None)
+                    exit_codes.append(await asyncio.to_thread(old.wait, DEADLINE))
+                    outputs.append(old.stdout.read().decode())
+                    processes[index] = stack.enter_context(process(ports[index]))[0]
+                    await until_answered(direct, f"http://127.0.0.1:{ports[index]}/health/ready", processes[index])
+                    await balancer.until(name, "UP")
+                    await asyncio.sleep(0.3)  # load on both again
+                load.stop.set()
+                await asyncio.gather(*clients)
+
+    connection = await asyncpg.connect(cluster_url)
+    try:
+        stored = Counter(row.name for row in ITEM_NAMES.convert(await connection.fetch(ITEM_NAMES.query.text)))
+    finally:
+        await connection.close()
+
+    assert load.failures == []
+    assert exit_codes == [0, 0], outputs
+    assert out_before_it_stopped == [True, True]
+    assert all("/health/ready answers 503 for 1.5 s" in output for output in outputs), outputs
+    assert len(load.acknowledged) > 100 and load.reads == len(load.acknowledged)
+    assert stored == Counter(load.acknowledged)  # every acknowledged write, once; nothing else
