@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 from fastapi import Query, Request
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from api.resources.fields import MAX_JSON_INT
+from api.resources.fields import CANONICAL_BOOL, CANONICAL_INT, MAX_JSON_INT
 
 T = TypeVar("T")
 
@@ -83,9 +83,17 @@ else:
         Query(max_length=200, description="Where to continue: the cursor in the previous page's `next` link."),
         AfterValidator(_decode),
     ]
-Skip = Annotated[int, Query(ge=0, le=MAX_JSON_INT, description="How many rows to skip (after the cursor, if any).")]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"How many rows to return, at most {MAX_LIMIT}.")]
-Count = Annotated[bool, Query(description="Also count every matching row (as does the header `Prefer: count=exact`).")]
+Skip = Annotated[
+    int, Query(ge=0, le=MAX_JSON_INT, description="How many rows to skip (after the cursor, if any)."), CANONICAL_INT
+]
+Limit = Annotated[
+    int, Query(ge=1, le=MAX_LIMIT, description=f"How many rows to return, at most {MAX_LIMIT}."), CANONICAL_INT
+]
+Count = Annotated[
+    bool,
+    Query(description="Also count every matching row (as does the header `Prefer: count=exact`)."),
+    CANONICAL_BOOL,
+]
 
 
 class Page(BaseModel, Generic[T]):
@@ -109,22 +117,33 @@ class Paged(NamedTuple, Generic[T]):
     headers: dict[str, str]
 
 
-def page_of(request: Request, rows: Sequence[T], limit: int, position: Callable[[T], Position]) -> Paged[T]:
+def page_of(request: Request, rows: Sequence[T], limit: int, position: Callable[[T], Position], path: str) -> Paged[T]:
     """The page's rows (of limit + 1 fetched), its next link and cursor, and the Link header.
 
     The link is relative, as RFC 8288 allows: the same request with a cursor instead of any
     skip. A URL built from the Host header would be wrong behind a proxy, and a lure for
-    whoever sets that header. The cursor also goes alone, so a client (a generated one
-    above all) can follow pages by passing it back, without parsing a URL."""
+    whoever sets that header. It is built from parsed values, never from the raw request:
+    `path` is the list's path as the handler spells it from its parsed parameters, and the
+    query keeps only the parameters the route declares, each of which passed its strict
+    validation (a parameter the route does not read is left out, whatever it holds). The
+    cursor also goes alone, so a client (a generated one above all) can follow pages by
+    passing it back, without parsing a URL."""
     if len(rows) <= limit:
         return Paged(list(rows), None, None, {})
     shown = list(rows[:limit])
     cursor = encode(position(shown[-1]))
-    kept = [(key, value) for key, value in request.query_params.multi_items() if key not in ("cursor", "skip")]
-    # The path as the client sent it (request.url would rebuild the whole URL from the
-    # headers for it); a list's path holds nothing that needs escaping.
-    next_url = f"{request.scope['path']}?{urlencode([*kept, ('cursor', cursor)])}"
+    declared = _query_names(request)
+    kept = [(key, value) for key, value in request.query_params.multi_items() if key in declared]
+    next_url = f"{request.scope.get('root_path', '')}{path}?{urlencode([*kept, ('cursor', cursor)])}"
     return Paged(shown, next_url, cursor, {"Link": f'<{next_url}>; rel="next"'})
+
+
+def _query_names(request: Request) -> set[str]:
+    """The query parameters the matched route reads, but the cursor and skip the link replaces."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    names = {param.alias for param in dependant.query_params} if dependant is not None else set()
+    return names - {"cursor", "skip"}
 
 
 def count_wanted(request: Request, asked: bool, headers: dict[str, str]) -> bool:

@@ -1,5 +1,6 @@
 """Field and path types every resource shares."""
 
+import re
 from typing import Annotated, Any
 
 from fastapi import Path
@@ -41,4 +42,28 @@ def json_int_range(minimum: int, description: str) -> Any:
     return Field(ge=minimum, le=MAX_JSON_INT, description=description)
 
 
-PathId = Annotated[int, Path(ge=1, le=MAX_JSON_INT, description="The id.")]
+# Path and query values in their one canonical form, or a 422: pydantic reads "01", "+1",
+# "1_0" (10), " 1", "1\n" and "1.0" as integers, and "yes", "on", "1" or "TRUE" as true, so
+# one resource had many URLs, and raw text a client sent could flow into a link or a header.
+CANONICAL_INTEGER = re.compile(r"0|[1-9][0-9]*")  # ASCII digits; [0-9], not \d, which is any script's
+CANONICAL_BOOLEAN = ("true", "false")
+
+
+def _canonical_integer(value: object) -> object:
+    if isinstance(value, str) and not CANONICAL_INTEGER.fullmatch(value):
+        raise ValueError("must be an integer in digits, without sign, leading zeros, separators or spaces")
+    return value
+
+
+def _canonical_boolean(value: object) -> object:
+    if isinstance(value, str) and value not in CANONICAL_BOOLEAN:
+        raise ValueError("must be true or false")
+    return value
+
+
+CANONICAL_INT = BeforeValidator(_canonical_integer)
+"""For an int read from a path or query string: digits only, no leading zero."""
+CANONICAL_BOOL = BeforeValidator(_canonical_boolean)
+"""For a bool read from a query string: `true` or `false`, nothing else."""
+
+PathId = Annotated[int, Path(ge=1, le=MAX_JSON_INT, description="The id."), CANONICAL_INT]

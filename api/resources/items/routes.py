@@ -79,7 +79,7 @@ async def list_items(
         )
     after = cursor.id if cursor else None
     rows = await db.run(LIST, after, skip, limit + 1, min_price, max_price, attr)
-    page = page_of(request, rows, limit, lambda item: Position(id=item.id))
+    page = page_of(request, rows, limit, lambda item: Position(id=item.id), "/items/")
     total = await db.run(COUNT, min_price, max_price, attr) if count_wanted(request, count, page.headers) else None
     return json(ItemsPublic(data=page.data, next=page.next, cursor=page.cursor, count=total), headers=page.headers)
 

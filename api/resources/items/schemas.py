@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, St
 from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
 from api.http.pagination import Page
-from api.resources.fields import JSON_NUMBER, MAX_JSON_INT, NO_NUL, json_int_range, stored_text
+from api.resources.fields import CANONICAL_INT, JSON_NUMBER, MAX_JSON_INT, NO_NUL, json_int_range, stored_text
 
 MAX_ATTRIBUTES_BYTES = 4096
 
@@ -116,7 +116,9 @@ else:
         ),
         AfterValidator(_containment),
     ]
-PriceBound = Annotated[int | None, Query(ge=0, le=MAX_JSON_INT, description="Price bound in cents, inclusive.")]
+PriceBound = Annotated[
+    int | None, Query(ge=0, le=MAX_JSON_INT, description="Price bound in cents, inclusive."), CANONICAL_INT
+]
 
 
 class ItemCreate(BaseModel):

@@ -13,7 +13,7 @@ from api.http.idempotency import IdempotencyKey, answer_once
 from api.http.openapi import BODY, problems
 from api.http.pagination import Count, Cursor, Limit, Position, Skip, count_wanted, page_of
 from api.http.representation import json, no_content
-from api.resources.fields import PathId, stored_text
+from api.resources.fields import CANONICAL_BOOL, PathId, stored_text
 from api.resources.posts.schemas import PostCreate, PostFound, PostPublic, PostsFound, PostsPublic, PostUpdate, Tag
 from api.resources.users.schemas import UserPublic
 from api.security.ownership import Owner, refuse_change
@@ -43,7 +43,9 @@ SearchQuery = Annotated[
     Annotated[str, stored_text(1, 200)] | None,
     Query(description='Full-text search, as in a web search: words, "quoted phrases", or, -word. Best match first.'),
 ]
-Highlight = Annotated[bool, Query(description="With `q`: add a `snippet` of the matching text to each post.")]
+Highlight = Annotated[
+    bool, Query(description="With `q`: add a `snippet` of the matching text to each post."), CANONICAL_BOOL
+]
 TagFilter = Annotated[Tag | None, Query(description="Only posts carrying this tag.")]
 
 
@@ -110,7 +112,7 @@ async def list_posts(
     if q is not None:
         after_rank = cursor.rank if cursor else None
         found = await db.run(SEARCH, q, after_rank, before, skip, limit + 1, highlight, tag)
-        results = page_of(request, found, limit, _best_first)
+        results = page_of(request, found, limit, _best_first, "/posts/")
         total = await db.run(COUNT_SEARCH, q, tag) if count_wanted(request, count, results.headers) else None
         return json(
             PostsFound(data=results.data, next=results.next, cursor=results.cursor, count=total),
@@ -122,7 +124,7 @@ async def list_posts(
     else:
         rows = await db.run(LIST, before, skip, limit + 1)
         counting = (COUNT,)
-    page = page_of(request, rows, limit, _newest_first)
+    page = page_of(request, rows, limit, _newest_first, "/posts/")
     total = await db.run(*counting) if count_wanted(request, count, page.headers) else None
     return json(PostsPublic(data=page.data, next=page.next, cursor=page.cursor, count=total), headers=page.headers)
 
@@ -169,6 +171,6 @@ async def list_user_posts(
     rows = await db.run(LIST_BY_AUTHOR, user_id, cursor.id if cursor else None, skip, limit + 1)
     if not rows and await db.run(GET_USER, user_id) is None:
         raise NotFound(f"There is no user {user_id}.")
-    page = page_of(request, rows, limit, _newest_first)
+    page = page_of(request, rows, limit, _newest_first, f"/users/{user_id}/posts")
     total = await db.run(COUNT_BY_AUTHOR, user_id) if count_wanted(request, count, page.headers) else None
     return json(PostsPublic(data=page.data, next=page.next, cursor=page.cursor, count=total), headers=page.headers)
