@@ -23,7 +23,7 @@ POSTS ?= 100000
 ITEMS ?= 100000
 BENCH_ARGS ?=
 
-.PHONY: help run serve test migrate rollback seed explain bench lint clean
+.PHONY: help run serve test migrate rollback seed explain stats bench lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -60,6 +60,9 @@ seed: $(INSTALLED) ## replace the development data: USERS, POSTS, ITEMS determin
 
 explain: $(INSTALLED) ## every named query's plan on the seeded development data
 	$(PY) -m api.tools.explain
+
+stats: $(INSTALLED) ## what each query file has cost the database (pg_stat_statements): calls, time, rows, blocks
+	$(PY) -m api.tools.stats
 
 bench: $(INSTALLED) ## the service against FastAPI and Starlette floors, 1 and 2 workers (BENCH_ARGS=--quick: a minute)
 	$(PY) -m tests.bench $(BENCH_ARGS)

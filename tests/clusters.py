@@ -69,6 +69,7 @@ SERVER_SETTINGS = {
     "shared_buffers": "'32MB'",
     "max_connections": "50",
     "logging_collector": "off",
+    "shared_preload_libraries": "'pg_stat_statements'",  # make stats' source (tests/test_stats.py)
 }
 HBA = """\
 local all         all              trust

@@ -20,6 +20,7 @@ from fastapi import FastAPI
 
 from api.config import Settings
 from api.data.db import Session
+from api.data.registry import sent_name
 from api.fastpath.versions import untested
 from api.main import create_app
 from api.tools import migrate
@@ -64,15 +65,15 @@ def settings(database_url: str) -> Settings:
 
 
 class StatementLog:
-    """The names of the queries the app sends (each opens with `/* its name */`); transaction
+    """The names of the queries the app sends (each carries `/* its name */`); transaction
     control (BEGIN, COMMIT, which wrap every statement behind PgBouncer) is left aside."""
 
     def __init__(self) -> None:
         self.sent: list[str] = []
 
     def __call__(self, record) -> None:
-        if record.query.startswith("/* "):
-            self.sent.append(record.query.removeprefix("/* ").split(" */", 1)[0])
+        if (name := sent_name(record.query)) is not None:
+            self.sent.append(name)
 
     @asynccontextmanager
     async def recording(self) -> AsyncIterator[list[str]]:

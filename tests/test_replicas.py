@@ -12,6 +12,7 @@ from asgi_lifespan import LifespanManager
 
 from api.config import Settings
 from api.data import db as db_module
+from api.data.registry import sent_name
 from api.main import create_app
 from api.tools import migrate
 from tests.accounts import new_account
@@ -28,7 +29,7 @@ class ServedBy:
         self.log: list[tuple[str, int]] = []
 
     def __call__(self, record) -> None:
-        self.log.append((record.query.removeprefix("/* ").split(" */", 1)[0], record.conn_addr[1]))
+        self.log.append((sent_name(record.query) or record.query, record.conn_addr[1]))
 
     async def during(self, work) -> list[tuple[str, int]]:
         start = len(self.log)

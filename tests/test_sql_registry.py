@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from api.data.registry import SQL_DIR, QueryFileError, Returns, UnknownQueryError, load, queries
+from api.data.registry import SQL_DIR, QueryFileError, Returns, UnknownQueryError, load, queries, sent_name
 
 GOOD = """\
 -- Fetch one thing by id.
@@ -40,7 +40,8 @@ def test_a_query_file_is_read_with_its_header(tmp_path):
     assert query.summary == "Fetch one thing by id."
     assert [(p.position, p.name, p.type) for p in query.params] == [(1, "id", "bigint")]
     assert query.returns is Returns.ONE
-    assert query.text == "/* things/get_by_id */\nSELECT id\nFROM things\nWHERE id = $1;"
+    assert query.text == "SELECT /* things/get_by_id */ id\nFROM things\nWHERE id = $1;"
+    assert sent_name(query.text) == "things/get_by_id"
 
 
 @pytest.mark.parametrize(

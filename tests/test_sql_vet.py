@@ -11,6 +11,7 @@ import api.main
 import api.tools.explain
 import api.tools.seed  # noqa: F401
 from api.data.registry import queries
+from api.tools import stats
 from tests.conftest import test_queries
 from tests.vet import vet, vet_read_only
 
@@ -22,6 +23,7 @@ RENAME_DESCRIPTION = test_queries.nothing("drift/rename_description")
 async def connection(database_url):
     """A connection of its own: schema changes tried here never reach the app's statement caches."""
     connection = await asyncpg.connect(database_url)
+    await connection.execute(stats.ENABLE.query.text)  # make stats reads its view (sql/stats/)
     yield connection
     await connection.close()
 

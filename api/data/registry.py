@@ -39,6 +39,9 @@ READ_ONLY_LINE = "-- read-only"
 PLACEHOLDER = re.compile(r"\$(\d+)")
 LINE_COMMENT = re.compile(r"--[^\n]*")
 NAME_SEGMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# How a statement carries its name when sent: in a comment after its first word.
+FIRST_WORD = re.compile(r"^\S+")
+NAME_TAG = re.compile(r"^\S+ /\* (?P<name>[a-z0-9_/]+) \*/")
 
 
 class Returns(Enum):
@@ -74,7 +77,7 @@ class Query:
     summary: str
     params: tuple[Param, ...]
     returns: Returns
-    text: str  # what is sent: the statement, tagged with its name for pg_stat_activity
+    text: str  # what is sent: the statement, tagged with its name (see `tagged`)
     read_only: bool = False  # may run on a read replica
 
 
@@ -124,7 +127,20 @@ def parse_query(name: str, path: Path, source: str) -> Query:
             path,
             f"the statement uses {_placeholders(used)} but the header declares {_placeholders(declared)}",
         )
-    return Query(name, path, summary_text, tuple(params), returns, f"/* {name} */\n{body}", read_only)
+    return Query(name, path, summary_text, tuple(params), returns, tagged(name, body), read_only)
+
+
+def tagged(name: str, statement: str) -> str:
+    """The statement as sent, its name in a comment after its first word (`SELECT /* items/get_by_id */`):
+    pg_stat_activity, the server's log and pg_stat_statements show it there. (A comment before
+    the first word would be dropped by pg_stat_statements from PostgreSQL 18 on.)"""
+    return FIRST_WORD.sub(lambda word: f"{word[0]} /* {name} */", statement, count=1)
+
+
+def sent_name(text: str) -> str | None:
+    """The name a statement was sent with, or None for one not from a query file."""
+    match = NAME_TAG.match(text)
+    return match["name"] if match else None
 
 
 def _placeholders(positions: set[int]) -> str:

