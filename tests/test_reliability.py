@@ -130,7 +130,7 @@ async def test_a_dba_sees_which_query_file_a_running_statement_comes_from(client
             await asyncio.sleep(0.02)
     await patch
 
-    assert [activity.query.split("\n", 1)[0] for activity in waiting] == ["UPDATE /* items/update */"]
+    assert [activity.query.split("\n", 1)[0] for activity in waiting] == ["UPDATE /* items/update */ items"]
 
 
 async def test_the_server_side_timeouts_are_set_on_every_connection(app, db):
