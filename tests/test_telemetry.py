@@ -19,7 +19,7 @@ from api import fastpath
 from api.data.registry import queries
 from api.fastpath.versions import untested
 from api.main import create_app
-from api.observability import tracing
+from api.observability import metrics, tracing
 from tests.conftest import StatementLog
 from tests.test_observability import label_values, scrape, value
 
@@ -242,6 +242,14 @@ async def test_metrics_has_each_query_files_statement_time(client, ann):
     count = "db_statement_duration_seconds_count"
     assert value(after, count, query="users/get_by_id") - value(before, count, query="users/get_by_id") == 3
     assert value(after, "db_statement_duration_seconds_sum", query="users/get_by_id") > 0
+    buckets = sorted(
+        (float(dict(labels)["le"]), found)
+        for (name, labels), found in after.items()
+        if name == "db_statement_duration_seconds_bucket" and ("query", "users/get_by_id") in labels
+    )
+    assert len(buckets) == len(metrics.STATEMENT_BUCKETS) + 1
+    assert [found for _, found in buckets] == sorted(found for _, found in buckets)  # cumulative
+    assert buckets[-1] == (float("inf"), value(after, count, query="users/get_by_id"))
 
 
 async def test_statement_labels_are_only_the_names_of_the_service_s_query_files(client, ann):

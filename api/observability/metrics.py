@@ -21,7 +21,9 @@ while the pool gauges stay those of the worker that answered (each has its own p
 from __future__ import annotations
 
 import os
+from bisect import bisect_left
 from collections.abc import Iterator
+from typing import Protocol
 
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
@@ -33,10 +35,11 @@ from prometheus_client import (
     disable_created_metrics,
     generate_latest,
 )
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Scope
@@ -68,12 +71,13 @@ LATENCY = Histogram(
     buckets=LATENCY_BUCKETS,
     registry=None,
 )
+STATEMENT_DURATION_NAME = "db_statement_duration_seconds"
+STATEMENT_DURATION_HELP = (
+    "Time from sending a statement to its answer (the wait for a connection aside), by query file."
+)
+# Under PROMETHEUS_MULTIPROC_DIR only (see StatementTimes).
 STATEMENT_DURATION = Histogram(
-    "db_statement_duration_seconds",
-    "Time from sending a statement to its answer (the wait for a connection aside), by query file.",
-    ["query"],
-    buckets=STATEMENT_BUCKETS,
-    registry=None,
+    STATEMENT_DURATION_NAME, STATEMENT_DURATION_HELP, ["query"], buckets=STATEMENT_BUCKETS, registry=None
 )
 DATABASE_ERRORS = Counter(
     "db_errors",
@@ -163,6 +167,56 @@ class RequestMetrics:
             series.requests(status).inc()
 
 
+class Observer(Protocol):
+    def observe(self, amount: float) -> None: ...
+
+
+class _StatementSeries:
+    """One query file's histogram: a count per bucket (the last one +Inf) and their sum."""
+
+    __slots__ = ("counts", "total")
+
+    def __init__(self) -> None:
+        self.counts = [0] * (len(STATEMENT_BUCKETS) + 1)
+        self.total = 0.0
+
+    def observe(self, amount: float) -> None:
+        self.counts[bisect_left(STATEMENT_BUCKETS, amount)] += 1  # the first bound >= amount: `le`
+        self.total += amount
+
+
+class StatementTimes(Collector):
+    """db_statement_duration_seconds by query file, in plain counters read when scraped.
+
+    A request sends a statement or several, each observed: prometheus-client's Histogram takes
+    a lock for the bucket and another for the sum at each observation (1.5 µs of CPU; make
+    bench), where a count in a list costs a tenth of it. Only the event loop writes them.
+    Under PROMETHEUS_MULTIPROC_DIR the library's Histogram serves instead: its values go to the
+    files that the scrape sums over the workers."""
+
+    def __init__(self) -> None:
+        self._series: dict[str, _StatementSeries] = {}
+
+    def series(self, query: str) -> Observer:
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            return STATEMENT_DURATION.labels(query)
+        return self._series.setdefault(query, _StatementSeries())
+
+    def collect(self) -> Iterator[Metric]:
+        family = HistogramMetricFamily(STATEMENT_DURATION_NAME, STATEMENT_DURATION_HELP, labels=["query"])
+        bounds = [*(floatToGoString(bound) for bound in STATEMENT_BUCKETS), "+Inf"]
+        for query, series in sorted(self._series.items()):
+            cumulative, buckets = 0, []
+            for bound, count in zip(bounds, series.counts, strict=True):
+                cumulative += count
+                buckets.append((bound, float(cumulative)))
+            family.add_metric([query], buckets, sum_value=series.total)
+        yield family
+
+
+STATEMENT_TIMES = StatementTimes()
+
+
 class PoolCollector(Collector):
     """The app's connection pool, read at scrape time."""
 
@@ -189,7 +243,7 @@ def _registry(app: FastAPI) -> CollectorRegistry:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         MultiProcessCollector(registry)  # every worker's counters, summed from their files
     else:
-        for metric in (REQUESTS, LATENCY, STATEMENT_DURATION, DATABASE_ERRORS):
+        for metric in (REQUESTS, LATENCY, STATEMENT_TIMES, DATABASE_ERRORS):
             registry.register(metric)
         ProcessCollector(registry=registry)  # memory, CPU, open files: leaks show here first
     registry.register(PoolCollector(app))

@@ -14,6 +14,7 @@ otherwise tests/bench/loadgen.py), alternating them within every round (each rou
 started processes), and prints the medians (requests/s, p50, p99, the server's and the
 database's CPU per request), the ratios of the project and stock to the floors and to each
 other, and each worker's resident memory after startup and after its round. `--servers
-uvicorn,granian` serves the project and stock on granian too, beside uvicorn. Not collected
-by pytest (norecursedirs).
+uvicorn,granian` serves the project and stock on granian too, beside uvicorn. Last, what
+telemetry costs a request, in-process (tests/bench/telemetry.py). Not collected by pytest
+(norecursedirs).
 """

@@ -27,7 +27,7 @@ from api.config import Settings
 from api.tools import migrate
 from api.tools.database import development_database
 from api.tools.seed import SEED_PASSWORD, seed, seeded_rows
-from tests.bench import machine, report, targets
+from tests.bench import machine, report, targets, telemetry
 from tests.bench.loaders import Loader, LoadError, RunResult, choose
 from tests.bench.requests_file import Request, write
 from tests.bench.workloads import BY_NAME, Seeded, Workload
@@ -179,8 +179,10 @@ def run(options: Options) -> None:
                     measurements += _round(loader, running, database, workers, round_number, workloads, files, options)
                     memory += _memory(running, workers, startup, notes)
                     warnings += _fallbacks(running, fell_back)
+        say("telemetry's cost, in-process …")
+        costs = telemetry.lines(url)
     report_lines = _report(options, loader, postgres, load_before, measurements, memory, workloads, notes, warnings)
-    print("\n".join([*report_lines, "", f"Server logs and request files: {log_dir}"]))
+    print("\n".join([*report_lines, "", *costs, "", f"Server logs and request files: {log_dir}"]))
 
 
 def _round(
