@@ -68,6 +68,17 @@ class Settings(BaseSettings):
     # Larger request bodies are refused with 413 before they are read.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
+    # What the server reads before a request reaches the app (api/http/request_head.py and
+    # uvicorn's options, set by api/tools/serve.py): a head (request line and headers) over
+    # max_header_bytes or with more than max_headers lines is a 431, one not complete within
+    # header_timeout seconds a 408; a kept-alive connection idle for keep_alive_timeout seconds
+    # is closed; past max_connections open connections, a worker answers 503.
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024)
+    max_headers: int = Field(default=100, ge=10)
+    header_timeout: float = Field(default=10.0, gt=0)
+    keep_alive_timeout: float = Field(default=5.0, gt=0)
+    max_connections: int = Field(default=1000, ge=1)
+
     # argon2id cost; the floor is OWASP's minimum (19 MiB, 2 passes, 1 lane).
     argon2_memory_kib: int = Field(default=19 * 1024, ge=19 * 1024)
     argon2_time_cost: int = Field(default=2, ge=2)

@@ -48,3 +48,18 @@ def test_development_into_a_pipe_logs_json(monkeypatch, no_log_format):
     monkeypatch.setattr(sys, "stderr", io.StringIO())
 
     assert serve._readable_on_a_terminal(Settings(_env_file=None)).log_format == "json"
+
+
+@pytest.mark.parametrize("reload", [False, True])
+def test_both_modes_read_requests_through_the_bounded_protocol(reload):
+    assert serve.uvicorn_options(workers=1, reload=reload)["http"] == serve.HEAD_LIMITED_HTTP
+
+
+def test_uvicorns_own_bounds_come_from_the_settings():
+    settings = Settings(_env_file=None, keep_alive_timeout=3, max_connections=7, max_header_bytes=4096)
+
+    assert serve.read_limits(settings) == {
+        "timeout_keep_alive": 3,
+        "limit_concurrency": 7,
+        "h11_max_incomplete_event_size": 4096,
+    }

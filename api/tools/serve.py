@@ -41,19 +41,41 @@ APP = "api.main:create_app"
 RELOAD_DIRS = [str(REPO_ROOT / folder) for folder in ("api", "sql", "migrations")]
 RELOAD_FILES = ["*.py", "*.sql"]
 SERVERS = ("uvicorn", "granian")
+# uvicorn's httptools protocol with the request head bounded (size, header count, time):
+# what uvicorn has no option for with httptools (api/http/request_head.py).
+HEAD_LIMITED_HTTP = "api.http.request_head:LimitedHttpToolsProtocol"
 
 
 def uvicorn_options(*, workers: int, reload: bool = False) -> dict[str, Any]:
     """How uvicorn runs, in one place: the service and the bench's floor apps run the same way.
 
-    Production names uvloop and httptools outright, so that a missing one fails at startup
-    instead of uvicorn quietly falling back to the slower asyncio loop and h11 parser. It
-    writes no access log: a line per request costs throughput, and a proxy in front logs
-    requests anyway. Development reloads on change and logs every request.
+    Production names uvloop and httptools (its protocol, with the request head bounded)
+    outright, so that a missing one fails at startup instead of uvicorn quietly falling back
+    to the slower asyncio loop and h11 parser. It writes no access log: a line per request
+    costs throughput, and a proxy in front logs requests anyway. Development reloads on
+    change and logs every request, with the same bounds on what it reads.
     """
     if reload:
-        return {"reload": True, "reload_dirs": RELOAD_DIRS, "reload_includes": RELOAD_FILES, "access_log": True}
-    return {"workers": workers, "loop": "uvloop", "http": "httptools", "access_log": False}
+        return {
+            "reload": True,
+            "reload_dirs": RELOAD_DIRS,
+            "reload_includes": RELOAD_FILES,
+            "access_log": True,
+            "http": HEAD_LIMITED_HTTP,
+        }
+    return {"workers": workers, "loop": "uvloop", "http": HEAD_LIMITED_HTTP, "access_log": False}
+
+
+def read_limits(settings: Settings) -> dict[str, Any]:
+    """uvicorn's own bounds on what it reads, from the settings: the idle time of a kept-alive
+    connection and the connections a worker serves at once (503 beyond). The head's size,
+    header count and time are the protocol's (HEAD_LIMITED_HTTP); h11 (which `--http h11`
+    would pick) is given the same size bound."""
+    return {
+        "timeout_keep_alive": settings.keep_alive_timeout,
+        "limit_concurrency": settings.max_connections,
+        "h11_max_incomplete_event_size": settings.max_header_bytes,
+    }
 
 
 def run(app: str, settings: Settings, *, workers: int = 1, reload: bool = False, server: str = "uvicorn") -> None:
@@ -70,6 +92,7 @@ def run(app: str, settings: Settings, *, workers: int = 1, reload: bool = False,
         # SIGTERM: drain, then stop. uvicorn annotates int seconds, but passes them to
         # asyncio.wait_for, which takes a float.
         timeout_graceful_shutdown=settings.shutdown_timeout,  # type: ignore[arg-type]
+        **read_limits(settings),
         **uvicorn_options(workers=workers, reload=reload),
     )
 
