@@ -23,7 +23,7 @@ POSTS ?= 100000
 ITEMS ?= 100000
 BENCH_ARGS ?=
 
-.PHONY: help run serve test migrate rollback seed explain stats bench lint clean
+.PHONY: help run serve test migrate rollback seed explain stats bench bench-fleet lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -66,6 +66,9 @@ stats: $(INSTALLED) ## what each query file has cost the database (pg_stat_state
 
 bench: $(INSTALLED) ## the service against FastAPI and Starlette floors, 1 and 2 workers (BENCH_ARGS=--quick: a minute)
 	$(PY) -m tests.bench $(BENCH_ARGS)
+
+bench-fleet: $(INSTALLED) ## the consistency token's cost, and two workers behind HAProxy, direct and via PgBouncer
+	$(PY) -m tests.bench.fleet
 
 lint: $(INSTALLED) ## sqlfluff over sql/, squawk over migrations/, ruff over the code, mypy strict over api/
 	$(PY) -m api.tools.lint

@@ -360,6 +360,10 @@ class PgBouncer:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{DATABASE_USER}@{HOST}:{self.port}/{database}"
 
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
     def close(self) -> None:
         """Stop pgbouncer (SIGTERM: at once, clients dropped) and remove its directory."""
         _end(self._process, signal.SIGTERM, STOP_TIMEOUT)

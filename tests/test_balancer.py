@@ -3,105 +3,28 @@ the README shows) in front of two processes of the service on one database, each
 in turn (SIGTERM, a new one started, ready) while clients read and write through it."""
 
 import asyncio
-import csv
-import os
-import shutil
 import signal
-import socket
-import subprocess
-import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from pathlib import Path
+from contextlib import ExitStack
 
 import asyncpg
 import httpx
 import pytest
 
+from tests.balancer import SERVERS, haproxy, haproxy_binary
 from tests.processes import DEADLINE, free_port, started, until_answered
 from tests.queries import test_queries
 from tests.test_reliability import ItemName
 
-CONFIG = Path(__file__).parent / "haproxy.cfg"
-SERVERS = ("api1", "api2")  # as named in the config
 GRACE = "1.5"  # SHUTDOWN_GRACE_SECONDS: above the config's inter x fall (0.5 s), with room
 CLIENTS = 6
 MAX_WRITES = 2000  # per client: the loop is bounded even if a restart never ends
 ITEM_NAMES = test_queries.many("items/names", ItemName)
 
 
-def haproxy_binary() -> str | None:
-    """Debian's haproxy (/usr/sbin), or None when it is not installed."""
-    return shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin:/usr/local/sbin")
-
-
 pytestmark = pytest.mark.skipif(
     haproxy_binary() is None, reason="HAProxy is not installed (Debian: apt-get install haproxy; .ci/run does)"
 )
-
-
-class HAProxy:
-    """HAProxy run on tests/haproxy.cfg, on a port of its own, in front of the given ports."""
-
-    def __init__(self, base_dir: Path, ports: list[int]) -> None:
-        self.port = free_port()
-        self.socket = base_dir / "haproxy.sock"
-        self.log = base_dir / "haproxy.log"
-        env = {
-            **os.environ,
-            "API_LISTEN": f"127.0.0.1:{self.port}",
-            "HAPROXY_SOCKET": str(self.socket),
-            **{f"API_SERVER_{n}": f"127.0.0.1:{port}" for n, port in enumerate(ports, 1)},
-        }
-        binary = haproxy_binary()
-        assert binary is not None
-        with self.log.open("wb") as output:
-            self.process = subprocess.Popen(
-                [binary, "-db", "-f", str(CONFIG)], env=env, stdout=output, stderr=subprocess.STDOUT
-            )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def states(self) -> dict[str, str]:
-        """Each server's status as HAProxy sees it (UP, DOWN, ...), from its runtime API."""
-        with socket.socket(socket.AF_UNIX) as connection:
-            connection.settimeout(DEADLINE)
-            connection.connect(str(self.socket))
-            connection.sendall(b"show stat\n")
-            answer = b""
-            while chunk := connection.recv(65536):
-                answer += chunk
-        rows = csv.DictReader(answer.decode().removeprefix("# ").splitlines())
-        return {row["svname"]: row["status"].split()[0] for row in rows if row["pxname"] == "api"}
-
-    async def until(self, server: str, status: str) -> None:
-        deadline = time.monotonic() + DEADLINE
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log.read_text()
-            try:
-                if self.states().get(server) == status:
-                    return
-            except OSError:
-                pass  # not listening yet
-            await asyncio.sleep(0.05)
-        pytest.fail(f"HAProxy did not see {server} {status}: {self.states()}")
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=DEADLINE)
-
-
-@contextmanager
-def haproxy(base_dir: Path, ports: list[int]) -> Iterator[HAProxy]:
-    balancer = HAProxy(base_dir, ports)
-    try:
-        yield balancer
-    finally:
-        balancer.close()
 
 
 class Load:
