@@ -39,6 +39,7 @@ import psutil
 
 from api.config import Settings
 from api.data.db import Database, Session
+from api.data.registry import sent_name
 from api.http.consistency import Consistency, token
 from api.resources.items.routes import GET_BY_ID
 from api.tools import migrate
@@ -79,7 +80,7 @@ async def token_cost(base: Path, tries: int) -> list[tuple[str, str]]:
 
             def observe(record: Any) -> None:  # which server answered the reads after a write
                 nonlocal primary_reads
-                if watching and record.query.startswith("/* items/get_by_id") and record.conn_addr[1] == primary.port:
+                if watching and sent_name(record.query) == "items/get_by_id" and record.conn_addr[1] == primary.port:
                     primary_reads += 1
 
             paired = await Database.open(settings, observe)
