@@ -3,13 +3,22 @@ statements' histogram on /metrics."""
 
 from __future__ import annotations
 
+import asyncio
+import http.server
+import os
 import re
-from collections.abc import AsyncIterator
+import subprocess
+import sys
+import threading
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import ClassVar
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -23,6 +32,7 @@ from api.observability import metrics, tracing
 from tests.conftest import StatementLog
 from tests.test_observability import label_values, scrape, value
 
+ROOT = Path(__file__).parent.parent
 SERVER_TIMING = re.compile(r"^db;dur=(?P<db>\d+\.\d\d), pool;dur=(?P<pool>\d+\.\d\d)$")
 
 
@@ -168,6 +178,92 @@ def test_traces_are_off_unless_opentelemetry_is_configured(monkeypatch):
     assert tracing.telemetry()["tracing"] is True and tracing.telemetry()["auto_configure"] is True
     monkeypatch.setenv("OTEL_TRACES_EXPORTER", "none")
     assert tracing.telemetry()["tracing"] is False
+
+
+# A process of its own: FastAPI sets the SDK's provider as OpenTelemetry's global one, which
+# can be set once per process, and would then trace every later test's app.
+OTLP_SCRIPT = """
+import asyncio, httpx
+from asgi_lifespan import LifespanManager
+from api.main import create_app
+
+async def main():
+    app = create_app()
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            answer = await client.get("/health/ready", headers={"traceparent": "00-%s-00f067aa0ba902b7-01"})
+            assert answer.status_code == 200, answer.text
+
+asyncio.run(main())
+"""
+OTLP_TIMEOUT = 60.0
+
+
+class _Collector(http.server.BaseHTTPRequestHandler):
+    """An OTLP/HTTP receiver on loopback: keeps each export's path and body."""
+
+    received: ClassVar[list[tuple[str, bytes]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append((self.path, body))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:  # not on the test's output
+        pass
+
+
+@pytest.fixture
+def collector() -> Iterator[tuple[str, list[tuple[str, bytes]]]]:
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Collector)
+    _Collector.received = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", _Collector.received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def test_the_standard_otel_variables_send_the_traces_over_otlp(settings, collector):
+    endpoint, received = collector
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    env = {
+        **{name: value for name, value in os.environ.items() if not name.startswith("OTEL_")},
+        "DATABASE_URL": settings.database_url.get_secret_value(),
+        "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+        "OTEL_SERVICE_NAME": "api-under-test",
+    }
+    ran = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-c", OTLP_SCRIPT % trace_id],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=OTLP_TIMEOUT,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+
+    assert {path for path, _ in received} == {"/v1/traces"}  # traces only: metrics and logs are the service's
+    spans = {}
+    for _, body in received:
+        export = ExportTraceServiceRequest.FromString(body)
+        for resource_spans in export.resource_spans:
+            resource = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
+            assert resource["service.name"] == "api-under-test"
+            for scope_spans in resource_spans.scope_spans:
+                spans.update({span.name: span for span in scope_spans.spans})
+    assert {"GET /health/ready", "health/ping"} <= spans.keys()
+    server, ping = spans["GET /health/ready"], spans["health/ping"]
+    assert server.trace_id.hex() == ping.trace_id.hex() == trace_id
+    assert ping.parent_span_id == server.span_id
 
 
 async def test_the_untraced_app_gives_its_statements_no_tracer(app):
