@@ -66,3 +66,25 @@ async def test_a_database_that_never_comes_makes_the_service_stop_by_itself():
     assert "database not reachable (attempt 1 of 3)" in output
     assert "giving up on the database after 3 attempts" in output
     assert exit_code is not None
+
+
+async def test_sigterm_with_a_grace_first_turns_ready_to_503_on_every_worker_serving_the_rest(cluster_url):
+    settings = {"DATABASE_URL": cluster_url, "SHUTDOWN_GRACE_SECONDS": "2"}
+    with started("api.tools.serve", "--workers", "2", **settings) as (server, base):
+        async with httpx.AsyncClient(base_url=base, timeout=DEADLINE) as client:
+            assert (await until_answered(client, f"{base}/health/ready", server)).status_code == 200
+            server.send_signal(signal.SIGTERM)
+            await asyncio.sleep(0.5)  # both workers have their SIGTERM
+            during = []
+            for _ in range(4):  # new connections, so that either worker may answer
+                async with httpx.AsyncClient(base_url=base, timeout=DEADLINE) as fresh:
+                    ready, live = await fresh.get("/health/ready"), await fresh.get("/health/live")
+                during.append((ready.status_code, live.status_code, ready.headers.get("connection")))
+            still_serving = server.poll() is None
+        exit_code = await asyncio.to_thread(server.wait, DEADLINE)
+        output = server.stdout.read().decode()
+
+    assert during == [(503, 200, "close")] * 4
+    assert still_serving
+    assert exit_code == 0, output
+    assert output.count("/health/ready answers 503 for 2.0 s") == 2
