@@ -44,12 +44,19 @@ def match_holds(header: str, current: str) -> bool:
     return header.strip() == "*" or current in _tags(header)
 
 
+# An entity-tag as RFC 9110 (8.8.3) writes one, optionally weak, and a header's list of them.
+ENTITY_TAG = r'(W/)?"[\x21\x23-\x7e]*"'
+ENTITY_TAGS = rf"^(\*|{ENTITY_TAG}( *, *{ENTITY_TAG})*)$"
+
 IfMatch = Annotated[
     str | None,
     Header(
         alias="If-Match",
         max_length=1000,
-        description="The ETag of the version the change is based on; another version is a 412.",
+        pattern=ENTITY_TAGS,
+        description="The `ETag` of the version the change is based on (or `*`, any version); another "
+        "version is a 412 and nothing changes. Not an entity-tag list: a 422.",
+        examples=['"3f7a1c0e9b2d4a6f8e5c7b1a0d9e2f4c"'],
     ),
 ]
 

@@ -9,7 +9,8 @@
      │    ├── PreconditionFailed         412 (If-Match names an old version)
      │    ├── TooManyRequests            429 + Retry-After
      │    └── ServiceUnavailable         503 + Retry-After
-     ├── RequestValidationError          422, listing the offending fields
+     ├── RequestValidationError          422, listing the offending fields;
+     │                                   400 when the body is not JSON at all
      ├── starlette HTTPException         its own status (404 unknown path, 405, 413 body too large …)
      ├── asyncpg.PostgresError
      │    ├── UniqueViolationError       409 naming the field, read from the constraint's name
@@ -46,6 +47,7 @@ from api.http.methods import allowed_methods
 from api.observability.metrics import count_database_error
 
 PROBLEM_JSON = "application/problem+json"
+UNREADABLE_JSON = "json_invalid"  # the error type FastAPI gives a body that does not parse
 
 E = TypeVar("E", bound=Exception)
 
@@ -190,6 +192,9 @@ def install(app: FastAPI, settings: Settings) -> None:
         return problem(exc.status, exc.detail, headers=headers, **exc.extensions)
 
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if any(e["type"] == UNREADABLE_JSON for e in exc.errors()):
+            # Nothing in it could be checked: the body is unreadable (400), not invalid (422).
+            return problem(HTTPStatus.BAD_REQUEST, "The body is not valid JSON.")
         # The input is not echoed back: it may be a password.
         errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
         noun = "error" if len(errors) == 1 else "errors"

@@ -1,9 +1,16 @@
-"""The OpenAPI document: every error a route can answer, as the problem details it really
-sends, and the schemas described in the DBA's own words.
+"""The OpenAPI document, the service's contract: every error a route can answer, as the
+problem details it really sends, every header (api/http/headers.py), the links a client
+follows from a new resource (api/http/links.py), and the schemas described in the DBA's
+own words.
 
-Routes declare their error statuses with `problems(404, 409)`. FastAPI files any response
-model under `application/json`; the document is then rewritten once so that every 4xx and
-5xx body is `application/problem+json`, the content type errors.py sends.
+Routes declare their error statuses with `problems(404, 409)`, each with an example of what
+that status means here. FastAPI files any response model under `application/json`; the
+document is then rewritten once so that every 4xx and 5xx body is
+`application/problem+json`, the content type errors.py sends.
+
+A parameter a client may leave out is published as its type alone, not `T | null`: a
+header or a query string cannot carry a JSON null, and generators would send the text
+"null". Each tag is described by its router's module docstring.
 
 A schema declared in `api/resources/<table>/schemas.py` speaks of that table: each field
 named like one of its columns takes the column's comment (COMMENT ON, in the migrations)
@@ -19,13 +26,14 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 
 from api.data.table_comments import comments
-from api.http import consistency
-from api.http.errors import PROBLEM_JSON, Problem, ValidationProblem
+from api.http import consistency, headers, links
+from api.http.errors import PROBLEM_JSON, Problem, ValidationProblem, title
 
 DESCRIPTIONS = {
-    400: "The body could not be read (not UTF-8, or not the declared content type)",
+    400: "The body could not be read: not valid JSON, or not UTF-8",
     401: "No valid bearer token: sign in at /auth/token",
     403: "Not yours: only its owner may do this",
     404: "Not found",
@@ -38,16 +46,50 @@ DESCRIPTIONS = {
 }
 
 
+# What each status means here, as a client would meet it.
+EXAMPLES: dict[int, dict[str, Any]] = {
+    400: {"detail": "The body is not valid JSON."},
+    401: {"detail": "The token is invalid, expired or revoked."},
+    403: {"detail": "Only the owner of item 42 may change it."},
+    404: {"detail": "There is no item 42."},
+    409: {"detail": "That email is already taken.", "field": "email"},
+    412: {"detail": "The item 42 changed since that version; read it again."},
+    413: {"detail": "The request body is larger than 1048576 bytes."},
+    422: {
+        "detail": "The request is not valid: 1 error.",
+        "errors": [
+            {
+                "loc": ["body", "price"],
+                "msg": "Input should be greater than or equal to 0",
+                "type": "greater_than_equal",
+            }
+        ],
+    },
+    429: {"detail": "Too many sign-in attempts for this account; wait and try again."},
+    503: {"detail": "The database is unavailable; retry shortly."},
+}
+
 # What any route that reads a body may answer besides its own errors.
 BODY = (400, 413)
+
+
+def _example(status: int) -> dict[str, Any]:
+    return {"type": "about:blank", "title": title(status), "status": status, **EXAMPLES[status]}
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """`responses=` for a route or router that may answer with these error statuses."""
     return {
-        status: {"model": ValidationProblem if status == 422 else Problem, "description": DESCRIPTIONS[status]}
+        status: {
+            "model": ValidationProblem if status == 422 else Problem,
+            "description": DESCRIPTIONS[status],
+            "content": {"application/json": {"example": _example(status)}},
+        }
         for status in statuses
     }
+
+
+SERVERS = [{"url": "/", "description": "This service, wherever it is served: every link it sends is relative too."}]
 
 
 RESOURCES = "api.resources"
@@ -153,22 +195,55 @@ def _consistency_declared(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+def _optional_is_absent(document: dict[str, Any]) -> dict[str, Any]:
+    """`T | None` parameters published as `T`: leaving one out is how a client says None."""
+    for path in document["paths"].values():
+        for operation in path.values():
+            for parameter in operation.get("parameters", ()):
+                schema = parameter["schema"]
+                kinds = schema.get("anyOf", ())
+                if not parameter.get("required") and {"type": "null"} in kinds and len(kinds) == 2:
+                    kept = next(kind for kind in kinds if kind != {"type": "null"})
+                    parameter["schema"] = {**{k: v for k, v in schema.items() if k != "anyOf"}, **kept}
+    return document
+
+
+def operations(app: FastAPI) -> list[RouteContext]:
+    """Every route the document publishes, as mounted (with its router's prefix and options)."""
+    return [
+        context
+        for context in iter_route_contexts(app.routes)
+        if isinstance(context.original_route, APIRoute) and context.include_in_schema
+    ]
+
+
+def tags(app: FastAPI) -> list[dict[str, Any]]:
+    """Every tag of the app's routes, described by the docstring of the module that routes it
+    (its first paragraph); the app's own `openapi_tags` come first and win."""
+    found = {tag["name"]: tag for tag in app.openapi_tags or ()}
+    for route in operations(app):
+        said = inspect.getdoc(inspect.getmodule(route.endpoint)) or ""
+        for tag in route.tags:
+            if isinstance(tag, str):
+                found.setdefault(tag, {"name": tag, "description": " ".join(said.split("\n\n")[0].split())})
+    return list(found.values())
+
+
 def install(app: FastAPI, server_timing: bool = True) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            document = _consistency_declared(
-                _described_by_the_dba(
-                    _errors_as_problems(
-                        get_openapi(
-                            title=app.title,
-                            version=app.version,
-                            description=app.description,
-                            routes=app.routes,
-                            tags=app.openapi_tags,
-                        )
-                    )
-                )
+            document = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+                tags=tags(app),
+                servers=app.servers or SERVERS,
             )
+            document = _optional_is_absent(_errors_as_problems(document))
+            published = operations(app)
+            document = links.declare(headers.declare(document, published), published)
+            document = _consistency_declared(_described_by_the_dba(document))
             app.openapi_schema = _server_timing_on_every_answer(document) if server_timing else document
         return app.openapi_schema
 

@@ -28,6 +28,7 @@ from api.resources.fields import CANONICAL_BOOL, CANONICAL_INT, MAX_JSON_INT
 T = TypeVar("T")
 
 MAX_LIMIT = 100
+OPAQUE = r"^[A-Za-z0-9_-]+$"  # what encode() hands out: base64url without padding
 PREFER_COUNT = "count=exact"
 
 
@@ -80,7 +81,13 @@ if TYPE_CHECKING:
 else:
     Cursor = Annotated[
         str | None,
-        Query(max_length=200, description="Where to continue: the cursor in the previous page's `next` link."),
+        Query(
+            max_length=200,
+            pattern=OPAQUE,
+            description="Where to continue: the `cursor` of the previous page's `next` link, as it was "
+            "handed out. Opaque: its form is the service's own and may change; any other value is a 422.",
+            examples=["eyJpZCI6NDJ9"],
+        ),
         AfterValidator(_decode),
     ]
 Skip = Annotated[

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request, Response, status
 from api.data.db import Db
 from api.data.registry import queries
 from api.http.errors import TooManyRequests, Unauthorized
+from api.http.headers import sends
 from api.http.openapi import BODY, problems
 from api.http.representation import json, no_content
 from api.resources.auth.schemas import Credentials, SignInAttempt, SignInForm, Token
@@ -30,7 +31,7 @@ def _wrong_credentials() -> Unauthorized:
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-@router.post("/token", response_model=Token, responses=problems(*BODY, 401, 429))
+@router.post("/token", response_model=Token, responses={**problems(*BODY, 401, 429), **sends(200, NO_STORE)})
 async def sign_in(form: Annotated[SignInForm, Form()], db: Db, passwords: PasswordsDep, request: Request) -> Response:
     """Trade a username (or email) and password for a bearer token (OAuth2 password grant)."""
     settings = request.app.state.settings

@@ -52,6 +52,7 @@ async def create_item(
 
 @router.get("/{item_id}", response_model=ItemPublic, responses=problems(404))
 async def read_item(item_id: PathId, db: Db) -> Response:
+    """An item, with its `ETag`; send that back in `If-None-Match` for a 304 while it is unchanged."""
     item = await db.run(GET_BY_ID, item_id)
     if item is None:
         raise NotFound(f"There is no item {item_id}.")

@@ -89,6 +89,7 @@ async def create_post(
 
 @router.get("/posts/{post_id}", response_model=PostPublic, responses=problems(404))
 async def read_post(post_id: PathId, db: Db) -> Response:
+    """A post with its author and tags, with its `ETag` (a 304 for `If-None-Match` while unchanged)."""
     post = await db.run(GET_BY_ID, post_id)
     if post is None:
         raise NotFound(f"There is no post {post_id}.")

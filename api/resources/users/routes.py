@@ -7,6 +7,7 @@ from api.data.registry import queries
 from api.http.conditional import IfMatch, unchanged_since
 from api.http.errors import Forbidden, NotFound
 from api.http.idempotency import IdempotencyKey, answer_once
+from api.http.headers import sends
 from api.http.openapi import BODY, problems
 from api.http.pagination import Count, Cursor, Limit, Position, Skip, count_wanted, page_of
 from api.http.representation import json, no_content
@@ -48,13 +49,15 @@ OWN = {"Cache-Control": "private", "Vary": "Authorization"}
 
 
 # /users/me comes before /users/{user_id}, which would otherwise take "me" for an id.
-@router.get("/me", response_model=UserPrivate, responses=problems(401))
+@router.get("/me", response_model=UserPrivate, responses={**problems(401), **sends(200, OWN)})
 async def read_me(user: CurrentUser) -> Response:
     """The signed-in user's own account."""
     return json(user, headers=OWN)
 
 
-@router.patch("/me", response_model=UserPrivate, responses=problems(*BODY, 401, 403, 409, 412))
+@router.patch(
+    "/me", response_model=UserPrivate, responses={**problems(*BODY, 401, 403, 409, 412), **sends(200, OWN)}
+)
 async def update_me(
     changes: UserUpdate,
     user: CurrentUser,
@@ -91,6 +94,7 @@ async def delete_me(user: CurrentUser, db: Db, if_match: IfMatch = None) -> Resp
 
 @router.get("/{user_id}", response_model=UserPublic, responses=problems(404))
 async def read_user(user_id: PathId, db: Db) -> Response:
+    """A user's public profile (no email), with its `ETag` (a 304 for `If-None-Match` while unchanged)."""
     user = await db.run(GET_BY_ID, user_id)
     if user is None:
         raise NotFound(f"There is no user {user_id}.")
