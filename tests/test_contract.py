@@ -21,16 +21,14 @@ import pytest
 
 from api.http.headers import RESPONSE_HEADERS
 from tests import inventory
-from tests.accounts import Account, new_account
+from tests.accounts import Account
 from tests.problems import assert_problem
 
 ROOT = Path(__file__).resolve().parent.parent
 # What HTTP itself puts on an answer, which OpenAPI says not to declare (Content-Type), or
 # which frames the message rather than says anything of the resource.
 FRAMING = {"content-type", "content-length", "date", "server", "transfer-encoding", "connection"}
-OPERATIONS = [
-    (path, method) for path, operations in inventory.document()["paths"].items() for method in operations
-]
+OPERATIONS = [(path, method) for path, operations in inventory.document()["paths"].items() for method in operations]
 MISSING_ID = 2**53 - 1
 
 
@@ -61,7 +59,9 @@ def _request_body(path: str, method: str, n: int, account: Account) -> dict[str,
         sample = inventory.body_of(schema, n)
         if method == "patch":  # one field changed; a password or email change needs more
             first = next(name for name in schema["properties"] if "password" not in name and name != "email")
-            sample = {first: inventory.body_of(schema, n).get(first) or inventory._sample(schema["properties"][first], n)}
+            sample = {
+                first: inventory.body_of(schema, n).get(first) or inventory._sample(schema["properties"][first], n)
+            }
         return {"json": sample}
     return {}
 
@@ -94,7 +94,9 @@ async def _variants(client: httpx.AsyncClient, path: str, method: str, account: 
     answers = []
 
     async def send(target: str = url, headers: dict[str, str] | None = None, **kwargs: Any) -> httpx.Response:
-        answer = await client.request(method.upper(), target, headers=headers if headers is not None else signed, **kwargs)
+        answer = await client.request(
+            method.upper(), target, headers=headers if headers is not None else signed, **kwargs
+        )
         answers.append(answer)
         return answer
 
@@ -116,7 +118,9 @@ async def _variants(client: httpx.AsyncClient, path: str, method: str, account: 
         await send(params={"limit": 1}, headers={**signed, "Prefer": "count=exact"})
     if "Idempotency-Key" in params:
         for _ in range(2):  # the second a replay
-            await send(headers={**signed, "Idempotency-Key": f"contract-{path}"}, **_request_body(path, method, 9, account))
+            await send(
+                headers={**signed, "Idempotency-Key": f"contract-{path}"}, **_request_body(path, method, 9, account)
+            )
     meant = await send(**body)
     if "If-None-Match" in params and "etag" in meant.headers:
         await send(headers={**signed, "If-None-Match": meant.headers["etag"]})
@@ -257,7 +261,9 @@ async def test_an_unreadable_json_body_is_a_400_as_documented(client, ann, conte
         if "application/json" not in operation.get("requestBody", {}).get("content", {}):
             continue
         assert "400" in operation["responses"], f"{method} {path}"
-        response = await client.request(method.upper(), inventory.with_id(path, ann.id), content=content, headers=headers)
+        response = await client.request(
+            method.upper(), inventory.with_id(path, ann.id), content=content, headers=headers
+        )
         assert_problem(response, 400)
 
 
@@ -267,17 +273,31 @@ async def test_an_unreadable_json_body_is_a_400_as_documented(client, ann, conte
 def _spectral() -> str | None:
     """Spectral's CLI: on PATH, or where .ci/run installs it."""
     found = shutil.which("spectral")
-    installed = Path(os.environ.get("SPECTRAL_HOME", Path.home() / ".cache" / "api-spectral")) / "node_modules/.bin/spectral"
+    installed = (
+        Path(os.environ.get("SPECTRAL_HOME", Path.home() / ".cache" / "api-spectral")) / "node_modules/.bin/spectral"
+    )
     return found or (str(installed) if installed.exists() else None)
 
 
-@pytest.mark.skipif(_spectral() is None, reason="Spectral is not installed (.ci/run installs it with npm where node is)")
+@pytest.mark.skipif(
+    _spectral() is None, reason="Spectral is not installed (.ci/run installs it with npm where node is)"
+)
 def test_spectral_finds_nothing_to_say_about_the_document(tmp_path):
     document = tmp_path / "openapi.json"
     document.write_text(json.dumps(inventory.document()))
 
     run = subprocess.run(
-        [_spectral(), "lint", "--ruleset", str(ROOT / ".spectral.yaml"), "--fail-severity", "hint", "-f", "json", str(document)],
+        [
+            _spectral(),
+            "lint",
+            "--ruleset",
+            str(ROOT / ".spectral.yaml"),
+            "--fail-severity",
+            "hint",
+            "-f",
+            "json",
+            str(document),
+        ],
         capture_output=True,
         text=True,
         timeout=120,

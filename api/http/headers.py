@@ -131,7 +131,7 @@ def _takes_header(route: RouteContext, name: str) -> bool:
 
 
 # What a route's success answer carries beyond EVERY_ANSWER: (applies?, headers, always sent?).
-SUCCESS_RULES: list[tuple[Callable[[APIRoute], bool], list[str], bool]] = [
+SUCCESS_RULES: list[tuple[Callable[[RouteContext], bool], list[str], bool]] = [
     (_answers_with_a_model, ["ETag"], True),
     (lambda route: route.status_code == 201, ["Location"], True),
     (lambda route: _takes_header(route, "Idempotency-Key"), ["Idempotent-Replayed"], False),
@@ -143,7 +143,10 @@ SUCCESS_RULES: list[tuple[Callable[[APIRoute], bool], list[str], bool]] = [
 def _not_modified(success: dict[str, Any]) -> dict[str, Any]:
     """The 304 a GET's success may become: no body, and what it keeps of the 200's headers."""
     kept = {name: spec for name, spec in success.get("headers", {}).items() if name.lower().encode() in KEPT_ON_304}
-    return {"description": "Not Modified: the `ETag` sent in `If-None-Match` is still current; no body.", "headers": kept}
+    return {
+        "description": "Not Modified: the `ETag` sent in `If-None-Match` is still current; no body.",
+        "headers": kept,
+    }
 
 
 def declare(document: dict[str, Any], routes: Iterable[RouteContext]) -> dict[str, Any]:
@@ -151,8 +154,8 @@ def declare(document: dict[str, Any], routes: Iterable[RouteContext]) -> dict[st
     the GETs that may answer one, and the request headers each reads outside its signature.
     `routes`: the app's operations (api/http/openapi.py)."""
     for route in routes:
-        for method in route.methods:
-            operation = document["paths"][route.path_format][method.lower()]
+        for method in sorted(route.methods or ()):
+            operation = document["paths"][(route.path_format or "")][method.lower()]
             responses = operation["responses"]
             success = responses.get(str(route.status_code or 200))
             if success is not None:

@@ -20,13 +20,13 @@ MEMBER = re.compile(r"^/(?P<name>[a-z_]+)/\{(?P<param>[a-z_]+_id)\}(/.*)?$")
 
 
 def _success(route: RouteContext, document: dict[str, Any], method: str) -> dict[str, Any] | None:
-    responses = document["paths"][route.path_format][method.lower()]["responses"]
+    responses = document["paths"][(route.path_format or "")][method.lower()]["responses"]
     found: dict[str, Any] | None = responses.get(str(route.status_code or 200))
     return found
 
 
 def _responses(route: RouteContext, document: dict[str, Any]) -> dict[str, Any]:
-    found: dict[str, Any] = document["paths"][route.path_format].get("get", {}).get("responses", {})
+    found: dict[str, Any] = document["paths"][(route.path_format or "")].get("get", {}).get("responses", {})
     return found
 
 
@@ -35,11 +35,11 @@ def _body_schema(response: dict[str, Any] | None) -> Any:
 
 
 def _link(route: RouteContext, method: str, param: str, source: str, document: dict[str, Any]) -> dict[str, Any]:
-    operation = document["paths"][route.path_format][method.lower()]
+    operation = document["paths"][(route.path_format or "")][method.lower()]
     return {
         "operationId": operation["operationId"],
         "parameters": {param: source},
-        "description": f"{method} {route.path_format} on the same {param.removesuffix('_id')}.",
+        "description": f"{method} {(route.path_format or '')} on the same {param.removesuffix('_id')}.",
     }
 
 
@@ -48,8 +48,8 @@ def declare(document: dict[str, Any], routes: Iterable[RouteContext]) -> dict[st
     api_routes = list(routes)
     members: dict[str, list[tuple[RouteContext, str, str]]] = {}
     for route in api_routes:
-        if match := MEMBER.match(route.path_format):
-            for method in sorted(route.methods):
+        if match := MEMBER.match(route.path_format or ""):
+            for method in sorted(route.methods or ()):
                 members.setdefault(match["name"], []).append((route, method, match["param"]))
 
     def targets(name: str, source_of: str, skip: tuple[RouteContext, str] | None, tagged: Any) -> dict[str, Any]:
@@ -68,15 +68,15 @@ def declare(document: dict[str, Any], routes: Iterable[RouteContext]) -> dict[st
         return found
 
     for route in api_routes:
-        for method in route.methods:
+        for method in sorted(route.methods or ()):
             success = _success(route, document, method)
             if success is None:
                 continue
             # An ETag the target GET may answer 304 to: one of the same representation.
             tagged = _body_schema(success) if "ETag" in success.get("headers", {}) else None
-            if method == "POST" and route.status_code == 201 and (match := COLLECTION.match(route.path_format)):
+            if method == "POST" and route.status_code == 201 and (match := COLLECTION.match(route.path_format or "")):
                 found = targets(match[1], "$response.body#/id", None, tagged)
-            elif match := MEMBER.match(route.path_format):
+            elif match := MEMBER.match(route.path_format or ""):
                 found = targets(match["name"], "$request.path.{param}", (route, method), tagged)
             else:
                 continue

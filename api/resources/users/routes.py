@@ -6,8 +6,8 @@ from api.data.db import Db
 from api.data.registry import queries
 from api.http.conditional import IfMatch, unchanged_since
 from api.http.errors import Forbidden, NotFound
-from api.http.idempotency import IdempotencyKey, answer_once
 from api.http.headers import sends
+from api.http.idempotency import IdempotencyKey, answer_once
 from api.http.openapi import BODY, problems
 from api.http.pagination import Count, Cursor, Limit, Position, Skip, count_wanted, page_of
 from api.http.representation import json, no_content
@@ -55,9 +55,7 @@ async def read_me(user: CurrentUser) -> Response:
     return json(user, headers=OWN)
 
 
-@router.patch(
-    "/me", response_model=UserPrivate, responses={**problems(*BODY, 401, 403, 409, 412), **sends(200, OWN)}
-)
+@router.patch("/me", response_model=UserPrivate, responses={**problems(*BODY, 401, 403, 409, 412), **sends(200, OWN)})
 async def update_me(
     changes: UserUpdate,
     user: CurrentUser,
