@@ -6,6 +6,7 @@ A new resource is covered by them without anyone adding it to a list.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
@@ -30,6 +31,20 @@ def _json_schema(operation: dict[str, Any], part: str) -> dict[str, Any] | None:
     holder = operation.get("requestBody", {}) if part == "request" else operation["responses"].get("200", {})
     content = holder.get("content", {}).get("application/json")
     return _resolve(content["schema"]) if content else None
+
+
+# What HTTP itself puts on an answer, which OpenAPI says not to declare (Content-Type), or
+# which frames the message rather than says anything of the resource.
+FRAMING = {"content-type", "content-length", "date", "server", "transfer-encoding", "connection"}
+
+
+def undeclared(path: str, method: str, status: int, headers: Iterable[str]) -> list[str]:
+    """The status, or the headers, of an answer that its operation does not declare."""
+    declared = document()["paths"][path][method.lower()]["responses"].get(str(status))
+    if declared is None:
+        return [f"status {status}"]
+    names = {name.lower() for name in declared.get("headers", {})}
+    return [f"{status} {name.lower()}" for name in headers if name.lower() not in FRAMING | names]
 
 
 def lists() -> list[str]:

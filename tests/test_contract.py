@@ -25,9 +25,6 @@ from tests.accounts import Account
 from tests.problems import assert_problem
 
 ROOT = Path(__file__).resolve().parent.parent
-# What HTTP itself puts on an answer, which OpenAPI says not to declare (Content-Type), or
-# which frames the message rather than says anything of the resource.
-FRAMING = {"content-type", "content-length", "date", "server", "transfer-encoding", "connection"}
 OPERATIONS = [(path, method) for path, operations in inventory.document()["paths"].items() for method in operations]
 MISSING_ID = 2**53 - 1
 
@@ -38,12 +35,7 @@ def _operation(path: str, method: str) -> dict[str, Any]:
 
 
 def undeclared(path: str, method: str, response: httpx.Response) -> list[str]:
-    """The status, or the headers, of the answer that its operation does not declare."""
-    declared = _operation(path, method)["responses"].get(str(response.status_code))
-    if declared is None:
-        return [f"status {response.status_code}"]
-    names = {name.lower() for name in declared.get("headers", {})}
-    return [f"{response.status_code} {name}" for name in response.headers if name not in FRAMING | names]
+    return inventory.undeclared(path, method, response.status_code, response.headers)
 
 
 # -- requests for every operation --------------------------------------------------------------

@@ -1,23 +1,35 @@
-"""schemathesis against the app's own OpenAPI document: generated requests, valid and not,
-signed in, a bounded number per operation. Zero server errors, and every response must
-match the published schema (status, content type, body, headers)."""
+"""schemathesis against the app's own OpenAPI document, every check on: generated requests,
+valid and not, signed in, a bounded number per operation; then the stateful phase, which
+follows the document's links from each create to the read, update and delete of what it
+made. Zero server errors, every response as the published schema says (status, content
+type, body, headers), and no header the document does not declare for its operation and
+status."""
 
+import asyncio
 import itertools
 import json
 import re
 import uuid
 
+import asyncpg
 import pytest
 import schemathesis
 from email_validator import SPECIAL_USE_DOMAIN_NAMES
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from schemathesis.python import asgi
 
 from api.http.idempotency import KEY_PATTERN
 from api.main import create_app
 from api.resources.items.schemas import MAX_ATTRIBUTES_BYTES
+from tests import inventory
+from tests.queries import test_queries
 
-EXAMPLES_PER_OPERATION = 40
+EXAMPLES_PER_OPERATION = 15
+# The stateful phase: scenarios, each a walk of at most so many steps along the links.
+SCENARIOS = 25
+STEPS_PER_SCENARIO = 8
+
+TRUNCATE_ALL = test_queries.nothing("truncate_all")
 
 schema = schemathesis.pytest.from_fixture("api_schema")
 _accounts = itertools.count()
@@ -35,6 +47,7 @@ class FreshAccount:
     revoked (the fuzzer signs out and deletes accounts too)."""
 
     def get(self, case, context):
+        """A new account's token; `context` is schemathesis's auth context, or the schema."""
         username = f"fuzz{next(_accounts)}"
         account = {"email": f"{username}@example.com", "username": username, "password": f"{username} passphrase"}
         with asgi.get_client(context.app) as client:
@@ -55,7 +68,84 @@ class FreshAccount:
 def test_the_api_keeps_to_its_published_schema(case):
     _fresh_idempotency_key(case)
     refused_by_design = _refused_by_design(case)
-    case.call_and_validate(excluded_checks=[schemathesis.checks.positive_data_acceptance] if refused_by_design else [])
+    case.call_and_validate(
+        additional_checks=[headers_declared],
+        excluded_checks=[schemathesis.checks.positive_data_acceptance] if refused_by_design else [],
+    )
+
+
+def headers_declared(ctx, response, case) -> None:
+    """Every header of the answer is declared for its operation and status. (A method the path
+    does not offer is no operation's: its 405 with `Allow` is tests/test_methods.py's.)"""
+    if case.method.lower() not in inventory.document()["paths"][case.operation.path]:
+        return
+    found = inventory.undeclared(case.operation.path, case.method, response.status_code, response.headers)
+    if found:
+        raise AssertionError(f"{case.method} {case.operation.path}: undeclared {found}")
+
+
+@pytest.fixture(scope="module")
+def walked_schema(settings):
+    """The document, less what would end the walk's own session: signing out and deleting the
+    account (tests/test_auth.py and tests/test_users.py try those)."""
+    schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(settings))
+    return schema.exclude(path="/auth/logout").exclude(method="DELETE", path="/users/me")
+
+
+def _empty_tables(database_url: str) -> None:
+    async def truncate() -> None:
+        connection = await asyncpg.connect(database_url)
+        try:
+            await connection.execute(TRUNCATE_ALL.query.text)
+        finally:
+            await connection.close()
+
+    asyncio.run(truncate())
+
+
+def test_the_stateful_phase_walks_real_resources_and_keeps_to_the_schema(walked_schema, database_url):
+    reached: set[tuple[str, str, int]] = set()
+
+    class Walk(walked_schema.as_state_machine()):
+        def setup(self):
+            # Each walk from empty tables, as a new account: the same steps meet the same
+            # answers, which Hypothesis needs to replay and explore them.
+            _empty_tables(database_url)
+            self.token = FreshAccount().get(None, walked_schema)
+
+        def before_call(self, case):
+            _fresh_idempotency_key(case)
+            if case.operation.path != "/auth/token":
+                case.headers = {**(case.headers or {}), "Authorization": f"Bearer {self.token}"}
+
+        def after_call(self, response, case):
+            reached.add((case.method, case.operation.path, response.status_code))
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(
+                response,
+                additional_checks=[*(additional_checks or []), headers_declared],
+                excluded_checks=[schemathesis.checks.positive_data_acceptance] if _refused_by_design(case) else [],
+                transport_kwargs=kwargs,
+            )
+
+    Walk.run(
+        settings=settings(
+            max_examples=SCENARIOS,
+            stateful_step_count=STEPS_PER_SCENARIO,
+            deadline=None,
+            derandomize=True,  # the same walks on every run
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+
+    # The links led to real resources: each changed, deleted, and read again unchanged (304).
+    paths = inventory.document()["paths"]
+    for name in inventory.owned():
+        member = next(p for p in paths if inventory.ID_PARAMETER.fullmatch(p.removeprefix(f"/{name}/")))
+        assert {("PATCH", member, 200), ("DELETE", member, 204)} <= reached, (name, sorted(map(str, reached)))
+        assert ("GET", member, 304) in reached, (name, sorted(map(str, reached)))
 
 
 def _fresh_idempotency_key(case) -> None:

@@ -2,8 +2,9 @@
 
 A create (a 201 from `POST /{name}/`) links to every operation on `/{name}/{…_id}` and
 below it, with the new id from its body; each of those links to the others with the id
-from its own path. A GET that may answer 304 is linked twice: once plainly, and once with
-the `ETag` just received as `If-None-Match`. Clients (and schemathesis's stateful phase)
+from its own path. Where the answer's `ETag` is a version of the target's resource, a
+change or delete is linked with it as `If-Match`, and a GET that may answer 304 twice:
+once plainly, and once with it as `If-None-Match`. Clients (and schemathesis's stateful phase)
 follow these to walk real resources: create, read, revalidate, change, delete, read again.
 """
 
@@ -28,6 +29,11 @@ def _success(route: RouteContext, document: dict[str, Any], method: str) -> dict
 def _responses(route: RouteContext, document: dict[str, Any]) -> dict[str, Any]:
     found: dict[str, Any] = document["paths"][(route.path_format or "")].get("get", {}).get("responses", {})
     return found
+
+
+def _takes(route: RouteContext, method: str, document: dict[str, Any], header: str) -> bool:
+    operation = document["paths"][route.path_format or ""][method.lower()]
+    return any(p["in"] == "header" and p["name"] == header for p in operation.get("parameters", ()))
 
 
 def _body_schema(response: dict[str, Any] | None) -> Any:
@@ -58,9 +64,13 @@ def declare(document: dict[str, Any], routes: Iterable[RouteContext]) -> dict[st
             if skip == (route, method):
                 continue
             source = source_of.format(param=param)
-            found[f"{route.name}"] = _link(route, method, param, source, document)
-            same = tagged is not None and tagged == _body_schema(_success(route, document, method))
-            if method == "GET" and same and "304" in _responses(route, document):
+            found[f"{route.name}"] = link = _link(route, method, param, source, document)
+            # The source's ETag is a version of what the target reads, changes or deletes.
+            current = tagged is not None and tagged == _body_schema(_responses(route, document).get("200"))
+            if current and _takes(route, method, document, "If-Match"):
+                link["parameters"]["header.If-Match"] = "$response.header.ETag"
+                link["description"] += " Only if it is still the version just received (else a 412)."
+            if method == "GET" and current and "304" in _responses(route, document):
                 revalidate = _link(route, method, param, source, document)
                 revalidate["parameters"]["header.If-None-Match"] = "$response.header.ETag"
                 revalidate["description"] += " With the ETag just received: a 304 while it is unchanged."
