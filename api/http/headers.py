@@ -34,6 +34,10 @@ RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
         "of the request carries it.",
         "schema": {"type": "string", "pattern": r"^[A-Za-z0-9._:-]{1,128}$"},
     },
+    "X-Content-Type-Options": {
+        "description": "`nosniff`: a browser takes the answer as the type it says it is.",
+        "schema": {"type": "string", "enum": ["nosniff"]},
+    },
     "ETag": {
         "description": "A strong validator of this representation: send it back in `If-None-Match` "
         "(a 304 if unchanged) or in `If-Match` (a 412 if it changed meanwhile).",
@@ -78,7 +82,7 @@ RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
 }
 
 # Sent on every answer, whatever the operation and status (api/http/edge.py).
-EVERY_ANSWER = ["X-Request-ID"]
+EVERY_ANSWER = ["X-Request-ID", "X-Content-Type-Options"]
 # Sent on every answer of these statuses (api/http/errors.py, api/security/tokens.py).
 BY_STATUS = {"401": ["WWW-Authenticate"], "429": ["Retry-After"], "503": ["Retry-After"]}
 
