@@ -84,8 +84,9 @@ else:
         Query(
             max_length=200,
             pattern=OPAQUE,
-            description="Where to continue: the `cursor` of the previous page's `next` link, as it was "
-            "handed out. Opaque: its form is the service's own and may change; any other value is a 422.",
+            description="Where to continue: the previous page's `cursor` (also in its `next` link), exactly "
+            "as it was handed out. Opaque: its form is the service's own and may change; any other value "
+            "is a 422.",
             examples=["eyJpZCI6NDJ9"],
         ),
         AfterValidator(_decode),
