@@ -236,6 +236,7 @@ async def test_the_standard_otel_variables_send_the_traces_over_otlp(settings, c
     env = {
         **{name: value for name, value in os.environ.items() if not name.startswith("OTEL_")},
         "DATABASE_URL": settings.database_url.get_secret_value(),
+        "BEHIND_PGBOUNCER": str(settings.behind_pgbouncer).lower(),
         "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
         "OTEL_SERVICE_NAME": "api-under-test",
     }
