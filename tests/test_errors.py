@@ -41,6 +41,13 @@ async def test_every_response_carries_a_request_id(client):
     assert refused.headers["x-request-id"] != "bad id\twith spaces"
 
 
+async def test_a_request_id_ending_in_a_newline_is_not_echoed(client):
+    """`$` in a pattern matches before a final newline: echoed, it broke the answer's headers."""
+    response = await client.get("/items/", headers=[(b"X-Request-ID", b"abc\n")])
+
+    assert response.headers["x-request-id"] != "abc\n" and len(response.headers["x-request-id"]) == 32
+
+
 async def test_unexpected_error_is_a_500_that_says_nothing_but_is_logged(client, monkeypatch, caplog):
     def explode(row):
         raise RuntimeError("secret: SELECT password_hash FROM users")

@@ -35,7 +35,7 @@ def query_values(operation: dict[str, Any]) -> list[dict[str, str]]:
 
 def headers_for(operation: dict[str, Any], token: str) -> list[dict[str, str]]:
     names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
-    sent = {"Authorization": f"Bearer {token}", "X-Request-ID": MARK}
+    sent = {"Authorization": f"Bearer {token}"}  # (X-Request-ID is echoed in logs by design)
     variants = [sent]
     if "Idempotency-Key" in names:
         # A fresh key, and one the store would refuse (a quote, then 255 characters): that one

@@ -13,7 +13,7 @@ import re
 from contextvars import ContextVar
 
 HEADER = b"x-request-id"
-ACCEPTED_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")  # no spaces or control characters in our logs
+ACCEPTED_ID = re.compile(rb"\A[A-Za-z0-9._:-]{1,128}\Z")  # no spaces or control characters in our logs
 
 request_id: ContextVar[str] = ContextVar("request_id", default="-")
 
