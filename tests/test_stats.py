@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from api.config import Settings
 from api.data.db import Database, Session
 from api.main import create_app
-from api.tools import stats
+from api.tools import database, stats
 from tests.accounts import new_account
 from tests.queries import test_queries
 
@@ -102,3 +102,12 @@ async def test_make_stats_prints_a_line_per_query_file_costliest_first(cluster_u
 )
 async def test_the_embedded_server_loads_the_library(db):
     assert "pg_stat_statements" in (await db.run(CURRENT_SETTING, "shared_preload_libraries") or "")
+
+
+def test_a_data_directory_is_told_to_load_the_library_once(tmp_path):
+    assert database._preload_statement_stats(tmp_path) is False  # no cluster there yet: initdb writes the file
+    (tmp_path / "postgresql.conf").write_text("# initdb's settings\n")
+
+    assert database._preload_statement_stats(tmp_path) is True
+    assert database._preload_statement_stats(tmp_path) is False
+    assert (tmp_path / "postgresql.conf").read_text().count(database.PRELOAD) == 1
