@@ -84,10 +84,11 @@ IMMUTABLE = (type(None), bool, int, float, str, bytes)
 class Param:
     """One parameter (or the body): where it is read, and how FastAPI validates it."""
 
-    __slots__ = ("default", "field", "loc", "many", "required", "shared_default", "validate_default")
+    __slots__ = ("alias", "default", "field", "loc", "many", "required", "shared_default", "validate_default")
 
     def __init__(self, field: ModelField, loc: tuple[str, ...]) -> None:
         self.field = field
+        self.alias = field.alias
         self.loc = loc
         self.many = field_annotation_is_sequence(field.field_info.annotation)  # every value of a repeated key
         self.required = field.field_info.is_required()
@@ -96,10 +97,15 @@ class Param:
         self.validate_default = field.field_info.validate_default
 
     def read(self, received: Any) -> Any:
+        alias = self.alias
         if self.many and isinstance(received, QueryParams | Headers):
-            values = received.getlist(self.field.alias)
+            values = received.getlist(alias)
             return values if values else PydanticUndefined
-        value = received.get(self.field.alias)
+        # Asked first: Starlette's get() finds a missing key by catching a KeyError, and most
+        # of a list's parameters are missing from most requests.
+        if alias not in received:
+            return PydanticUndefined
+        value = received[alias]
         return PydanticUndefined if value is None else value
 
     def validate(self, value: Any) -> tuple[Any, Errors]:
