@@ -63,7 +63,9 @@ def _writes_nothing(metadata: Iterable[Any]) -> bool:
 class _Writing(NamedTuple):
     """How orjson writes a model's fields: all as they are, but for these."""
 
-    models: tuple[tuple[str, type[BaseModel], bool], ...]  # fields of models: class declared, a list of them?
+    # Fields of models: the class declared, a list of them?, and whether that class is written
+    # from its fields as they are (its instances' __dict__, nothing to leave out or descend into).
+    models: tuple[tuple[str, type[BaseModel], bool, bool], ...]
     left_out_if: tuple[tuple[str, Callable[[Any], bool]], ...]  # fields with exclude_if, and its test
 
 
@@ -76,7 +78,7 @@ def _writing(model: type[BaseModel]) -> _Writing | None:
     config = model.model_config
     if config.get("extra") == "allow" or any(key in config for key in WRITING_CONFIG):
         return None
-    models: list[tuple[str, type[BaseModel], bool]] = []
+    models: list[tuple[str, type[BaseModel], bool, bool]] = []
     left_out_if: list[tuple[str, Callable[[Any], bool]]] = []
     for name, field in model.model_fields.items():
         annotation = field.annotation
@@ -84,8 +86,8 @@ def _writing(model: type[BaseModel]) -> _Writing | None:
         held = typing.get_args(annotation)[0] if many else annotation
         if not _written_as_declared(field):
             return None
-        if _is_model(held) and _writing(held) is not None:
-            models.append((name, held, many))
+        if _is_model(held) and (held_writing := _writing(held)) is not None:
+            models.append((name, held, many, not held_writing.models and not held_writing.left_out_if))
         elif not _holds_only_leaves(annotation):
             return None
         if field.exclude_if is not None:
@@ -118,11 +120,24 @@ def _fields(model: BaseModel, declared: type[BaseModel]) -> Mapping[str, Any]:
     for name, left_out in writing.left_out_if:
         if left_out(written[name]):
             del written[name]
-    for name, cls, many in writing.models:
+    for name, cls, many, as_they_are in writing.models:
         if name in written:
             value = written[name]
-            written[name] = [_fields(item, cls) for item in value] if many else _fields(value, cls)
+            if not many:
+                written[name] = _fields(value, cls)
+            elif as_they_are:  # a page's rows: one pass, no call per row
+                written[name] = _dicts(value, cls)
+            else:
+                written[name] = [_fields(item, cls) for item in value]
     return written
+
+
+def _dicts(items: list[BaseModel], declared: type[BaseModel]) -> list[dict[str, Any]]:
+    """The fields of each item, every one exactly of the declared class (see _fields)."""
+    dicts = [item.__dict__ for item in items if type(item) is declared]
+    if len(dicts) != len(items):
+        raise _Unwritable
+    return dicts
 
 
 def orjson_bytes(model: BaseModel) -> bytes:
