@@ -59,7 +59,8 @@ def _as_real(value: float) -> float:
 
 
 def encode(position: Position) -> str:
-    return base64.urlsafe_b64encode(position.model_dump_json(exclude_none=True).encode()).rstrip(b"=").decode()
+    written = position.__pydantic_serializer__.to_json(position, exclude_none=True)  # model_dump_json's, as bytes
+    return base64.urlsafe_b64encode(written).rstrip(b"=").decode()
 
 
 def _decode(cursor: str | None) -> Position | None:
@@ -142,7 +143,8 @@ def page_of(request: Request, rows: Sequence[T], limit: int, position: Callable[
     cursor = encode(position(shown[-1]))
     declared = _query_names(request)
     kept = [(key, value) for key, value in request.query_params.multi_items() if key in declared]
-    next_url = f"{request.scope.get('root_path', '')}{path}?{urlencode([*kept, ('cursor', cursor)])}"
+    # The cursor is base64url, with nothing to escape: appended as it is.
+    next_url = f"{request.scope.get('root_path', '')}{path}?{urlencode([*kept, ('cursor', '')])}{cursor}"
     return Paged(shown, next_url, cursor, {"Link": f'<{next_url}>; rel="next"'})
 
 
@@ -159,7 +161,9 @@ def count_wanted(request: Request, asked: bool, headers: dict[str, str]) -> bool
     (`?count=true`, or `Prefer: count=exact`, answered in headers). Every list may answer
     differently by `Prefer`, so every list says so (`Vary`)."""
     headers["Vary"] = "Prefer"
-    if PREFER_COUNT in request.headers.get("prefer", ""):
+    sent = request.headers
+    # `in` first: Starlette's get() finds a header that is not there by catching a KeyError.
+    if "prefer" in sent and PREFER_COUNT in sent["prefer"]:
         headers["Preference-Applied"] = PREFER_COUNT
         return True
     return asked
