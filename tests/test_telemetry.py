@@ -128,6 +128,15 @@ async def test_statements_in_a_transaction_are_spans_of_the_request_too(traced, 
     assert "posts/set_tags" in sent  # written with the post, in its transaction
 
 
+async def test_a_span_keeps_the_names_of_the_query_parameters_not_their_values(traced, traced_client):
+    assert (await traced_client.get("/posts/?q=my+secret+plans&limit=5")).status_code == 200
+
+    server = server_span(traced.spans())
+    assert server.attributes["url.query"] == "q=REDACTED&limit=REDACTED"
+    recorded = repr([dict(span.attributes) for span in traced.spans()])
+    assert "secret" not in recorded and "plans" not in recorded
+
+
 async def test_an_incoming_traceparent_continues_the_callers_trace(traced, traced_client):
     trace_id, parent_id = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
     response = await traced_client.get("/users/1", headers={"traceparent": f"00-{trace_id}-{parent_id}-01"})

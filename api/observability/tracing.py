@@ -15,18 +15,25 @@ FastAPI then makes each request a server span (route template, status; an incomi
 `traceparent` continues the caller's trace), api/http/edge.py adds the request id, and
 api/observability/statements.py makes each statement a child span named by its query file.
 Only traces: metrics are /metrics' and logs are the service's JSON lines (FastAPI's log
-records would carry exception messages, which may quote what a client sent).
+records would carry exception messages, which may quote what a client sent). For the same
+reason a span keeps the names of a request's query parameters, not their values: what a
+client searched for is its own (`url.query`: `q=REDACTED&limit=20`).
 """
 
 from __future__ import annotations
 
 import os
+import weakref
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi.telemetry import TelemetryConfig
 from opentelemetry import trace
 from opentelemetry.trace import ProxyTracerProvider, Tracer, TracerProvider
 
 TRACER_NAME = "api.data"
+URL_QUERY = "url.query"
+REDACTED = "REDACTED"
 ENDPOINTS = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
 
 
@@ -63,6 +70,39 @@ def telemetry(provider: TracerProvider | None = None) -> TelemetryConfig:
 
 def statement_tracer(provider: TracerProvider | None = None) -> Tracer | None:
     """The tracer of statements' spans, once FastAPI configured its provider (at startup); None
-    when nothing records them, so that an untraced statement does not ask."""
+    when nothing records them, so that an untraced statement does not ask. The provider's spans
+    get their query values redacted from then on."""
     provider = provider or trace.get_tracer_provider()
-    return provider.get_tracer(TRACER_NAME) if _configured(provider) else None
+    if not _configured(provider):
+        return None
+    _redact_query_values(provider)
+    return provider.get_tracer(TRACER_NAME)
+
+
+def redacted(query: str) -> str:
+    """A query string with each value replaced, its names kept."""
+    return urlencode([(name, REDACTED) for name, _ in parse_qsl(query, keep_blank_values=True)])
+
+
+_redacting: weakref.WeakSet[TracerProvider] = weakref.WeakSet()  # the providers told already: one processor each
+
+
+def _redact_query_values(provider: TracerProvider) -> None:
+    add = getattr(provider, "add_span_processor", None)  # the SDK's; a vendor's may lack it
+    if add is None or provider in _redacting:
+        return
+    try:
+        from opentelemetry.sdk.trace import SpanProcessor  # the telemetry extra's SDK
+    except ImportError:  # a vendor's provider without it: its own settings decide what it keeps
+        return
+
+    class QueryValuesRedacted(SpanProcessor):
+        """Runs as each span starts, before any exporter sees it (they act when it ends)."""
+
+        def on_start(self, span: Any, parent_context: Any = None) -> None:
+            query = (span.attributes or {}).get(URL_QUERY)
+            if query:
+                span.set_attribute(URL_QUERY, redacted(query))
+
+    add(QueryValuesRedacted())
+    _redacting.add(provider)
