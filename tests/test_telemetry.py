@@ -23,6 +23,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
+from prometheus_client import Histogram
 
 from api import fastpath
 from api.data.registry import queries
@@ -368,3 +369,11 @@ async def test_statement_labels_are_only_the_names_of_the_service_s_query_files(
     assert {"users/get_by_id", "posts/search"} <= labels
     assert labels <= set(queries)
     assert "truncate_all" not in labels  # the tests' own statement, run before each test
+
+
+def test_several_workers_sum_the_statements_histogram_through_prometheus_client_files(monkeypatch, tmp_path):
+    """Plain counts live in one process; with PROMETHEUS_MULTIPROC_DIR the library's Histogram,
+    whose values go to the files a scrape sums, takes the observations instead."""
+    assert isinstance(metrics.STATEMENT_TIMES.series("users/get_by_id"), metrics._StatementSeries)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    assert isinstance(metrics.STATEMENT_TIMES.series("users/get_by_id"), Histogram)
