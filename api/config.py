@@ -3,11 +3,20 @@
 Every field is documented in the README's settings table; `.env.example` lists them.
 """
 
+import os
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on (a container's limit where the OS applies one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
 
 
 class Settings(BaseSettings):
@@ -54,9 +63,27 @@ class Settings(BaseSettings):
     # Seconds a client should wait before retrying after a 503.
     retry_after: int = Field(default=1, ge=0)
 
-    # Sign-in: how long a token lasts, and failed attempts per account per minute before a 429.
+    # Sign-in: how long a token lasts.
     token_ttl_seconds: int = Field(default=24 * 3600, ge=60)
-    login_attempts_per_minute: int = Field(default=10, ge=1)
+
+    # The password-check throttle (api/security/throttle.py). Failures are counted per account
+    # and client address, and per client address across accounts; past the free ones, each
+    # failure makes the client wait twice as long as the last (a 429), up to the cap. Failures
+    # are forgotten after a quiet spell.
+    throttle_free_failures: int = Field(default=5, ge=1, description="per account, from one address")
+    throttle_address_free_failures: int = Field(default=20, ge=1, description="from one address, any accounts")
+    throttle_first_delay_seconds: int = Field(default=1, ge=1)
+    throttle_max_delay_seconds: int = Field(default=900, ge=1)
+    throttle_forget_seconds: int = Field(default=3600, ge=60)
+    # Peers whose X-Forwarded-For is believed (addresses or CIDRs, comma-separated): the client
+    # is the right-most hop that is not one of them. None by default: the socket's peer is the client.
+    trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = []
+
+    # Password hashing is CPU-bound and costly by design: at most this many argon2id
+    # computations run at once in a worker (default: its CPUs), this many more may wait, and
+    # beyond them a check is answered 503 at once.
+    hashing_concurrency: int = Field(default_factory=lambda: available_cpus(), ge=1)
+    hashing_queue: int = Field(default=8, ge=0)
 
     # How long the answer to a POST sent with an Idempotency-Key is kept for its retries.
     idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=60)
@@ -97,7 +124,7 @@ class Settings(BaseSettings):
     # json: one JSON object per line, for a log pipeline; text: one readable line, for a terminal.
     log_format: Literal["json", "text"] = "json"
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):

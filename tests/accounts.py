@@ -29,3 +29,10 @@ async def new_account(client: httpx.AsyncClient, username: str) -> Account:
     signed_in = await sign_in(client, username, password)
     assert signed_in.status_code == 200, signed_in.text
     return Account(signed_up.json()["id"], username, email, password, signed_in.json()["access_token"])
+
+
+def client_at(app, address: str) -> httpx.AsyncClient:
+    """A client whose requests come from `address` (127.0.0.2, 127.0.0.3 …: loopback hosts as
+    distinct clients), through the same app; open it with `async with`."""
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://test")

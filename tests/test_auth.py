@@ -1,5 +1,6 @@
-"""Signing in and out: opaque tokens kept only as hashes, revocable, expiring; the login
-throttle; argon2id parameters and rehashing."""
+"""Signing in and out: opaque tokens kept only as hashes, revocable, expiring; OAuth2's
+error answers; argon2id parameters, rehashing, and hashing as a bounded resource. (The
+throttle has tests/test_throttle.py.)"""
 
 import asyncio
 import hashlib
@@ -11,6 +12,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 from pydantic import BaseModel
 
+from api.http.errors import ServiceUnavailable
 from api.main import create_app
 from api.security.passwords import Passwords
 from tests.accounts import new_account, sign_in
@@ -25,7 +27,6 @@ class TokenHash(BaseModel):
 
 TOKEN_HASHES = test_queries.many("tokens/hashes_of_user", TokenHash)
 EXPIRE_ALL_TOKENS = test_queries.nothing("tokens/expire_all")
-END_THROTTLE_WINDOWS = test_queries.nothing("login_attempts/end_windows")
 
 
 async def me(client, token):
@@ -53,19 +54,46 @@ async def test_a_token_is_opaque_random_and_stored_only_as_its_hash(client, db, 
     assert stored == {hashlib.sha256(token.encode()).digest() for token in tokens}
 
 
-@pytest.mark.parametrize(("login", "password"), [("ann", "wrong password!"), ("nobody", "ann has a long passphrase")])
-async def test_wrong_credentials_are_refused_alike(client, ann, login, password):
+@pytest.mark.parametrize(
+    ("login", "password"),
+    [("ann", "wrong password!"), ("nobody", "ann has a long passphrase"), ("ann@example.com ", "whatever it is")],
+)
+async def test_wrong_credentials_are_refused_alike_as_oauth2_says(client, ann, login, password):
     response = await sign_in(client, login, password)
 
-    body = assert_problem(response, 401)
-    assert body["detail"] == "Wrong username, email or password."
-    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["cache-control"] == "no-store"
+    assert response.json() == {"error": "invalid_grant", "error_description": "Wrong username, email or password."}
+
+
+@pytest.mark.parametrize(
+    ("form", "error"),
+    [
+        ({"username": "ann"}, "invalid_request"),
+        ({"password": "ann has a long passphrase"}, "invalid_request"),
+        ({"username": "ann", "password": "short"}, "invalid_request"),
+        (
+            {"username": "ann", "password": "ann has a long passphrase", "grant_type": "client_credentials"},
+            "unsupported_grant_type",
+        ),
+    ],
+    ids=["no-password", "no-username", "short-password", "other-grant"],
+)
+async def test_a_malformed_sign_in_is_an_oauth2_error(client, ann, form, error):
+    response = await client.post("/auth/token", data=form)
+
+    assert response.status_code == 400
+    assert response.headers["cache-control"] == "no-store"
+    assert response.json()["error"] == error
+    assert response.json()["error_description"]
 
 
 async def test_sign_in_takes_a_form_not_json(client, ann):
     response = await client.post("/auth/token", json={"username": "ann", "password": ann.password})
 
-    assert_problem(response, 422)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
 
 
 async def test_swagger_ui_authorize_form_is_accepted(client, ann):
@@ -109,42 +137,6 @@ async def test_an_expired_token_is_refused(client, db, ann):
     assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
 
 
-async def test_the_eleventh_failed_sign_in_within_a_minute_is_throttled(client, db, ann):
-    for _ in range(10):
-        assert (await sign_in(client, "ann", "a wrong password")).status_code == 401
-
-    throttled = await sign_in(client, "ann", "a wrong password")
-    even_right = await sign_in(client, "ann", ann.password)
-
-    assert_problem(throttled, 429)
-    assert 1 <= int(throttled.headers["retry-after"]) <= 60
-    assert_problem(even_right, 429)
-    await db.run(END_THROTTLE_WINDOWS)  # a minute later
-    assert (await sign_in(client, "ann", ann.password)).status_code == 200
-
-
-async def test_a_burst_of_concurrent_guesses_cannot_outrun_the_throttle(client, ann):
-    guesses = await asyncio.gather(*(sign_in(client, "ann", f"guess {n}!!!") for n in range(16)))
-
-    assert sorted(r.status_code for r in guesses) == [401] * 10 + [429] * 6
-
-
-async def test_a_successful_sign_in_ends_the_throttle_window(client, ann):
-    for _ in range(9):
-        await sign_in(client, "ann", "a wrong password")
-    assert (await sign_in(client, "ann", ann.password)).status_code == 200
-
-    for _ in range(10):
-        assert (await sign_in(client, "ann", "a wrong password")).status_code == 401
-
-
-async def test_the_throttle_counts_per_account(client, ann, bob):
-    for _ in range(11):
-        await sign_in(client, "ann", "a wrong password")
-
-    assert (await sign_in(client, "bob", bob.password)).status_code == 200
-
-
 async def test_passwords_are_hashed_at_or_above_owasp_minimum(settings):
     assert (settings.argon2_memory_kib, settings.argon2_time_cost) >= (19 * 1024, 2)
     with pytest.raises(ValueError, match="argon2_time_cost"):
@@ -185,7 +177,7 @@ async def test_a_huge_password_is_refused_without_hashing_it(client, ann, hashin
     signing_in = await sign_in(client, "ann", huge)
     signing_up = await client.post("/users/", json={"email": "c@example.com", "username": "cid", "password": huge})
 
-    assert error_locations(signing_in) == [["body", "password"]]
+    assert signing_in.json()["error"] == "invalid_request"
     assert error_locations(signing_up) == [["body", "password"]]
     assert hashing_calls == []
 
@@ -209,3 +201,60 @@ async def test_memory_used_by_concurrent_password_checks_is_given_back(settings)
     # Without the fixed threshold each worker thread's heap keeps a 19 MiB block for good.
     grown = psutil.Process().memory_info().rss - before
     assert grown < settings.argon2_memory_kib * 1024, f"{grown / 2**20:.0f} MiB kept after hashing"
+
+
+async def test_hashing_beyond_its_bound_is_a_503_at_once(settings, client):
+    narrow = create_app(settings.model_copy(update={"hashing_concurrency": 1, "hashing_queue": 1}))
+    async with (
+        LifespanManager(narrow),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=narrow), base_url="http://test") as narrow_client,
+    ):
+        signing_up = await asyncio.gather(
+            *(
+                narrow_client.post(
+                    "/users/", json={"email": f"u{n}@example.com", "username": f"user{n}", "password": "a passphrase"}
+                )
+                for n in range(6)
+            )
+        )
+
+    statuses = sorted(response.status_code for response in signing_up)
+    assert statuses[:2] == [201, 201] and 503 in statuses and set(statuses) <= {201, 503}
+    refused = next(response for response in signing_up if response.status_code == 503)
+    assert assert_problem(refused, 503)["detail"] == "Too many password checks at once; retry shortly."
+    assert refused.headers["retry-after"] == str(settings.retry_after)
+
+
+async def test_sign_up_with_a_taken_name_hashes_nothing(client, ann, hashing_calls):
+    email_taken = await client.post(
+        "/users/", json={"email": "ANN@example.com", "username": "cid", "password": "a passphrase"}
+    )
+    name_taken = await client.post(
+        "/users/", json={"email": "c@example.com", "username": "Ann", "password": "a pass!!"}
+    )
+
+    assert assert_problem(email_taken, 409)["field"] == "email"
+    assert assert_problem(name_taken, 409)["field"] == "username"
+    assert hashing_calls == []
+
+
+async def test_a_retried_sign_up_is_replayed_not_refused_as_taken(client):
+    body = {"email": "cid@example.com", "username": "cid", "password": "cid's passphrase"}
+    first = await client.post("/users/", json=body, headers={"Idempotency-Key": "k1"})
+
+    retry = await client.post("/users/", json=body, headers={"Idempotency-Key": "k1"})
+
+    assert first.status_code == retry.status_code == 201
+    assert retry.headers["idempotent-replayed"] == "true"
+
+
+async def test_a_check_past_the_running_and_the_waiting_ones_is_refused_at_once(settings):
+    passwords = Passwords(settings.model_copy(update={"hashing_concurrency": 1, "hashing_queue": 1}))
+    stored = await passwords.hash("correct horse battery staple")
+
+    outcomes = await asyncio.gather(
+        *(passwords.verify(stored, "correct horse battery staple") for _ in range(3)), return_exceptions=True
+    )
+
+    assert outcomes[:2] == [True, True]  # one ran, one waited its turn
+    assert isinstance(outcomes[2], ServiceUnavailable)

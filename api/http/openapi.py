@@ -65,7 +65,7 @@ EXAMPLES: dict[int, dict[str, Any]] = {
             }
         ],
     },
-    429: {"detail": "Too many sign-in attempts for this account; wait and try again."},
+    429: {"detail": "Too many failed password checks from this address; wait and try again."},
     503: {"detail": "The database is unavailable; retry shortly."},
 }
 
@@ -127,12 +127,21 @@ def _described_by_the_dba(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+def _is_problem(media: dict[str, Any] | None) -> bool:
+    """A problem document's schema; an error of another shape (OAuth2's, at the token
+    endpoint) keeps its own media type."""
+    if media is None:
+        return False
+    ref = media.get("schema", {}).get("$ref", "")
+    return not ref or ref.rsplit("/", 1)[-1] in {Problem.__name__, ValidationProblem.__name__}
+
+
 def _errors_as_problems(document: dict[str, Any]) -> dict[str, Any]:
     for path in document["paths"].values():
         for operation in path.values():
             for status, response in operation.get("responses", {}).items():
                 content = response.get("content", {})
-                if status[0] in "45" and "application/json" in content:
+                if status[0] in "45" and _is_problem(content.get("application/json")):
                     content[PROBLEM_JSON] = content.pop("application/json")
     return document
 

@@ -1,20 +1,28 @@
-"""Password hashing: argon2id, at or above OWASP's minimum, off the event loop.
+"""Password hashing: argon2id, at or above OWASP's minimum, off the event loop, bounded.
 
 Hashing takes tens of milliseconds of CPU by design; run on the event loop it would stall
-every other request, so it runs in a worker thread (argon2 releases the GIL).
+every other request, so it runs in a worker thread (argon2 releases the GIL). It is also the
+cheapest way to make a server busy: so at most HASHING_CONCURRENCY computations run at once
+in a worker (its CPUs by default), HASHING_QUEUE more may wait their turn, and past those a
+check is refused at once with a 503 and `Retry-After` rather than queue without end while
+point lookups wait behind it.
 """
 
 import asyncio
 import ctypes
 import ctypes.util
 import secrets
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, Request
 
 from api.config import Settings
+from api.http.errors import ServiceUnavailable
+
+T = TypeVar("T")
 
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter (malloc.h)
 OWN_MAPPING_FROM = 1 << 20  # bytes: blocks this large get a mapping of their own
@@ -44,6 +52,19 @@ class Passwords:
             type=Type.ID,
         )
         self._nobody = self._hasher.hash(secrets.token_hex(16))
+        self._turns = asyncio.Semaphore(settings.hashing_concurrency)
+        self._room = settings.hashing_concurrency + settings.hashing_queue
+        self._wanted = 0  # computations running or waiting for a turn
+
+    async def _bounded(self, compute: Callable[..., T], *args: str) -> T:
+        if self._wanted >= self._room:
+            raise ServiceUnavailable("Too many password checks at once; retry shortly.")
+        self._wanted += 1
+        try:
+            async with self._turns:
+                return await asyncio.to_thread(compute, *args)
+        finally:
+            self._wanted -= 1
 
     async def verify_nobody(self, password: str) -> None:
         """Spend the time a verification takes, so that a sign-in naming no account is as
@@ -51,11 +72,11 @@ class Passwords:
         await self.verify(self._nobody, password)
 
     async def hash(self, password: str) -> str:
-        return await asyncio.to_thread(self._hasher.hash, password)
+        return await self._bounded(self._hasher.hash, password)
 
     async def verify(self, password_hash: str, password: str) -> bool:
         try:
-            return await asyncio.to_thread(self._hasher.verify, password_hash, password)
+            return await self._bounded(self._hasher.verify, password_hash, password)
         except (VerificationError, InvalidHashError):
             return False
 

@@ -53,7 +53,9 @@ def uvicorn_options(*, workers: int, reload: bool = False) -> dict[str, Any]:
     outright, so that a missing one fails at startup instead of uvicorn quietly falling back
     to the slower asyncio loop and h11 parser. It writes no access log: a line per request
     costs throughput, and a proxy in front logs requests anyway. Development reloads on
-    change and logs every request, with the same bounds on what it reads.
+    change and logs every request, with the same bounds on what it reads. Neither believes
+    X-Forwarded-For itself (uvicorn would, from any peer on 127.0.0.1): the app reads it from
+    TRUSTED_PROXIES only (api/http/client_address.py).
     """
     if reload:
         return {
@@ -62,8 +64,15 @@ def uvicorn_options(*, workers: int, reload: bool = False) -> dict[str, Any]:
             "reload_includes": RELOAD_FILES,
             "access_log": True,
             "http": HEAD_LIMITED_HTTP,
+            "proxy_headers": False,
         }
-    return {"workers": workers, "loop": "uvloop", "http": HEAD_LIMITED_HTTP, "access_log": False}
+    return {
+        "workers": workers,
+        "loop": "uvloop",
+        "http": HEAD_LIMITED_HTTP,
+        "access_log": False,
+        "proxy_headers": False,
+    }
 
 
 def read_limits(settings: Settings) -> dict[str, Any]:

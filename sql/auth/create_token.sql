@@ -1,16 +1,10 @@
--- Hand out a token: store its hash and expiry, end the account's login throttle window,
--- and forget the account's expired tokens.
+-- Hand out a token: store its hash and expiry, and forget the account's expired tokens.
 -- $1 token_hash bytea
 -- $2 user_id bigint
 -- $3 ttl interval
 -- returns: nothing
 
-WITH cleared_attempts AS (
-    DELETE FROM login_attempts
-    WHERE user_id = $2
-),
-
-expired_tokens AS (
+WITH expired_tokens AS (
     DELETE FROM tokens
     WHERE
         user_id = $2

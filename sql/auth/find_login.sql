@@ -1,4 +1,5 @@
--- Find the account a sign-in names: by username or by email, regardless of case.
+-- Find the account a sign-in names: by username (or one that looks the same: lily, LILY,
+-- Iily) or by email regardless of case; the login comes normalized as the stored names are.
 -- A username cannot contain '@' and an email must, so at most one account matches.
 -- $1 login text
 -- returns: one row
@@ -8,5 +9,5 @@ SELECT
     password_hash
 FROM users
 WHERE
-    lower(username) = lower($1)
+    username_skeleton(username) = username_skeleton($1)
     OR lower(email) = lower($1);

@@ -1,4 +1,4 @@
--- Delete a user; their posts, items, tokens and login attempts go with them (ON DELETE CASCADE).
+-- Delete a user; their posts, items and tokens go with them (ON DELETE CASCADE).
 -- $1 id bigint
 -- returns: nothing
 

@@ -7,55 +7,66 @@ from fastapi import APIRouter, Form, Request, Response, status
 
 from api.data.db import Db
 from api.data.registry import queries
-from api.http.errors import TooManyRequests, Unauthorized
+from api.http.client_address import ClientAddress
 from api.http.headers import sends
-from api.http.openapi import BODY, problems
+from api.http.openapi import problems
 from api.http.representation import json, no_content
-from api.resources.auth.schemas import Credentials, SignInAttempt, SignInForm, Token
+from api.resources.auth.oauth2 import NO_STORE, OAuth2Error, OAuth2ErrorBody, OAuth2Route
+from api.resources.auth.schemas import Credentials, SignInForm, Token
+from api.resources.users.names import normalized_login
 from api.security.passwords import PasswordsDep
+from api.security.throttle import check_password, login_subject
 from api.security.tokens import BearerToken, CurrentUser, new_token, token_hash
 
-router = APIRouter(prefix="/auth", tags=["auth"], responses=problems(422, 503))
+router = APIRouter(prefix="/auth", tags=["auth"], responses=problems(503))
 
 FIND_LOGIN = queries.one("auth/find_login", Credentials)
-COUNT_ATTEMPT = queries.one("auth/count_attempt", SignInAttempt)
 CREATE_TOKEN = queries.nothing("auth/create_token")
 REVOKE = queries.nothing("auth/revoke")
 REHASH_PASSWORD = queries.nothing("users/rehash_password")
 
+WRONG_CREDENTIALS = "Wrong username, email or password."
 
-def _wrong_credentials() -> Unauthorized:
-    return Unauthorized("Wrong username, email or password.", headers={"WWW-Authenticate": "Bearer"})
+OAUTH2_ERRORS: dict[int | str, dict[str, object]] = {
+    400: {
+        "model": OAuth2ErrorBody,
+        "description": "RFC 6749 section 5.2: invalid_grant (wrong username, email or password), "
+        "invalid_request (a field missing or malformed), unsupported_grant_type.",
+    }
+}
 
 
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-
-
-@router.post("/token", response_model=Token, responses={**problems(*BODY, 401, 429), **sends(200, NO_STORE)})
-async def sign_in(form: Annotated[SignInForm, Form()], db: Db, passwords: PasswordsDep, request: Request) -> Response:
-    """Trade a username (or email) and password for a bearer token (OAuth2 password grant)."""
+async def sign_in(
+    form: Annotated[SignInForm, Form()], db: Db, passwords: PasswordsDep, client: ClientAddress, request: Request
+) -> Response:
+    """Trade a username (or email) and password for a bearer token (OAuth2 password grant).
+    Failures answer as RFC 6749 says; too many from one address are a 429 with Retry-After."""
     settings = request.app.state.settings
-    account = await db.run(FIND_LOGIN, form.username)
-    if account is None:
-        await passwords.verify_nobody(form.password)
-        raise _wrong_credentials()
-    # Counted before the password is checked, so that a burst of guesses cannot outrun the count.
-    attempt = await db.run(COUNT_ATTEMPT, account.id)
-    assert attempt is not None  # INSERT … ON CONFLICT DO UPDATE … RETURNING: one row, always
-    if attempt.attempts > settings.login_attempts_per_minute:
-        raise TooManyRequests(
-            "Too many sign-in attempts for this account; wait and try again.",
-            headers={"Retry-After": str(max(attempt.retry_after, 1))},
-        )
-    if not await passwords.verify(account.password_hash, form.password):
-        raise _wrong_credentials()
+    login = normalized_login(form.username)
+    account = await db.run(FIND_LOGIN, login) if login is not None else None
+    stored = account.password_hash if account is not None else None
+    subject = login_subject(login if login is not None else form.username)
+    # Through the throttle whether the account exists or not, and as slow either way.
+    right = await check_password(db, settings, passwords, client, subject, stored, form.password)
+    if account is None or not right:
+        raise OAuth2Error("invalid_grant", WRONG_CREDENTIALS)
     if passwords.needs_rehash(account.password_hash):
         new_hash = await passwords.hash(form.password)
         await db.run(REHASH_PASSWORD, account.id, new_hash, account.password_hash)
     token = new_token()
     await db.run(CREATE_TOKEN, token_hash(token), account.id, timedelta(seconds=settings.token_ttl_seconds))
-    # RFC 6749 5.1: a token answer is never cached.
     return json(Token(access_token=token, expires_in=settings.token_ttl_seconds), headers=NO_STORE)
+
+
+router.add_api_route(
+    "/token",
+    sign_in,
+    methods=["POST"],
+    response_model=Token,
+    # Every answer is never cached: the token, and OAuth2's errors in its place.
+    responses={**problems(413, 429), **sends(200, NO_STORE), 400: {**OAUTH2_ERRORS[400], **sends(400, NO_STORE)[400]}},
+    route_class_override=OAuth2Route,
+)
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401))

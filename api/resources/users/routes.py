@@ -4,8 +4,9 @@ from fastapi import APIRouter, Request, Response, status
 
 from api.data.db import Db
 from api.data.registry import queries
+from api.http.client_address import ClientAddress
 from api.http.conditional import IfMatch, unchanged_since
-from api.http.errors import Forbidden, NotFound
+from api.http.errors import Conflict, Forbidden, NotFound
 from api.http.headers import sends
 from api.http.idempotency import IdempotencyKey, answer_once
 from api.http.openapi import BODY, problems
@@ -14,6 +15,7 @@ from api.http.representation import json, no_content
 from api.resources.fields import PathId
 from api.resources.users.schemas import UserCreate, UserPrivate, UserPublic, UsersPublic, UserUpdate
 from api.security.passwords import PasswordsDep
+from api.security.throttle import check_password, user_subject
 from api.security.tokens import BearerToken, CurrentUser, token_hash
 
 router = APIRouter(prefix="/users", tags=["users"], responses=problems(422, 503))
@@ -26,6 +28,7 @@ GET_PASSWORD_HASH = queries.value("users/get_password_hash", str)
 UPDATE = queries.one("users/update", UserPrivate)
 DELETE = queries.nothing("users/delete")
 GET_FOR_UPDATE = queries.one("users/get_private_for_update", UserPrivate)
+TAKEN = queries.value("users/taken", str)
 
 
 @router.post("/", status_code=status.HTTP_201_CREATED, response_model=UserPrivate, responses=problems(*BODY, 409))
@@ -33,6 +36,16 @@ async def create_user(
     user: UserCreate, db: Db, passwords: PasswordsDep, request: Request, key: IdempotencyKey = None
 ) -> Response:
     """Sign up. A taken email or username is a 409 naming the field (once per `Idempotency-Key`)."""
+    # A cheap read first: a taken name costs no hashing. (Not a check-then-insert: the INSERT's
+    # unique indexes still decide.) Through answer_once, so a retry of a sign-up that
+    # succeeded gets its 201 again, not a 409 for the account it made.
+    taken = await db.run(TAKEN, user.email, user.username)
+    if taken is not None:
+
+        async def refuse() -> tuple[UserPrivate, dict[str, str]]:
+            raise Conflict(f"That {taken} is already taken.", field=taken)
+
+        return await answer_once(db, request, key, "anonymous", status.HTTP_201_CREATED, refuse)
     password_hash = await passwords.hash(user.password)  # before any transaction: it takes a while
 
     async def write() -> tuple[UserPrivate, dict[str, str]]:
@@ -55,22 +68,31 @@ async def read_me(user: CurrentUser) -> Response:
     return json(user, headers=OWN)
 
 
-@router.patch("/me", response_model=UserPrivate, responses={**problems(*BODY, 401, 403, 409, 412), **sends(200, OWN)})
+@router.patch(
+    "/me", response_model=UserPrivate, responses={**problems(*BODY, 401, 403, 409, 412, 429), **sends(200, OWN)}
+)
 async def update_me(
     changes: UserUpdate,
     user: CurrentUser,
     token: BearerToken,
     db: Db,
     passwords: PasswordsDep,
+    client: ClientAddress,
+    request: Request,
     if_match: IfMatch = None,
 ) -> Response:
     """Change the signed-in user's email, username or password. A new email or password
     needs `current_password`; a new password signs out every other session."""
     if "email" in changes or "password" in changes:
         current = changes.get("current_password")
+        refused = Forbidden("Changing the email or password needs the right current_password.")
+        if current is None:
+            raise refused
+        # The sign-in's throttle: a token holder may not guess the password any faster.
         stored = await db.run(GET_PASSWORD_HASH, user.id)
-        if current is None or stored is None or not await passwords.verify(stored, current):
-            raise Forbidden("Changing the email or password needs the right current_password.")
+        settings = request.app.state.settings
+        if not await check_password(db, settings, passwords, client, user_subject(user.id), stored, current):
+            raise refused
     new_hash = await passwords.hash(changes["password"]) if "password" in changes else None
     async with unchanged_since(db, if_match, GET_FOR_UPDATE, user.id, "account"):
         updated = await db.run(

@@ -3,24 +3,44 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
 from api.http.pagination import Page
+from api.resources.users.names import normalized_email, normalized_username
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,32}$"  # no '@': a login name is a username or an email
 
+
+def _nfkc(value: object) -> object:
+    return normalized_username(value) if isinstance(value, str) else value
+
+
+def _email(value: str) -> str:
+    return normalized_email(value)
+
+
+# The normalisation (api/resources/users/names.py) runs before the pattern is checked.
 Username = Annotated[
     str,
     StringConstraints(pattern=USERNAME_PATTERN),
-    Field(description="3 to 32 letters, digits, '_', '.' or '-'; unique regardless of case.", examples=["ann"]),
+    BeforeValidator(_nfkc),
+    Field(
+        description="3 to 32 letters, digits, '_', '.' or '-' (after Unicode NFKC); unique regardless of case "
+        "and of look-alike characters: lily, LILY, Iily and 1ily are one name.",
+        examples=["ann"],
+    ),
 ]
 Email = Annotated[
-    EmailStr,
+    str,
+    AfterValidator(_email),
     Field(
         max_length=254,
-        description="Unique regardless of case. Addresses at reserved domains that never receive mail "
-        "(.test, .invalid, .localhost, .local …) are refused.",
+        json_schema_extra={"format": "email"},
+        description="A bare address, unique regardless of case. Addresses at reserved domains that never "
+        "receive mail (.test, .invalid, .localhost, .local …) are refused, and so are parts that mix "
+        "scripts (a Cyrillic letter among Latin ones).",
+        examples=["ann@example.com"],
     ),
 ]
 # OWASP: at least 8 characters, long passphrases allowed, a cap so hashing cost stays bounded.

@@ -1,0 +1,85 @@
+"""One throttle for every password check: sign-in, `current_password`, anything later.
+
+Failures are counted per client address (api/http/client_address.py): per (address,
+subject) and per address across subjects. Past the free ones, each failure doubles the
+delay before that client may try again, so guessing slows to a crawl while the owner,
+signing in from anywhere else, is never held up by a stranger. No account as a whole is
+ever locked.
+
+A check is counted as a failure before it runs (concurrent guesses queue on the row lock
+and cannot outrun the count) and forgiven when it succeeds. A refused check is a 429 with
+`Retry-After`, before any hashing: a flood of guesses costs a row update each, not an
+argon2id computation. The counts live in PostgreSQL, so every worker shares them.
+
+The subject of a sign-in is the login as typed, normalized and hashed, whether an account
+has that name or not: a login naming nobody is throttled exactly like one naming somebody,
+so the throttle does not tell which accounts exist.
+"""
+
+import hashlib
+from ipaddress import IPv4Network, IPv6Network
+
+from pydantic import BaseModel
+
+from api.config import Settings
+from api.data.db import Session
+from api.data.registry import queries
+from api.http.errors import TooManyRequests
+from api.security.passwords import Passwords
+
+
+class Claim(BaseModel):
+    """Internal: may the check run, and if not, for how long not."""
+
+    admitted: bool
+    retry_after: int
+
+
+CLAIM = queries.one("throttle/claim", Claim)
+FORGIVE = queries.nothing("throttle/forgive")
+
+
+def login_subject(normalized_login: str) -> str:
+    """A sign-in's subject: the login, hashed (a mistyped password in the login field is not kept)."""
+    return "login:" + hashlib.sha256(normalized_login.encode()).hexdigest()
+
+
+def user_subject(user_id: int) -> str:
+    """A signed-in user's current password."""
+    return f"user:{user_id}"
+
+
+async def check_password(
+    db: Session,
+    settings: Settings,
+    passwords: Passwords,
+    client: IPv4Network | IPv6Network,
+    subject: str,
+    password_hash: str | None,
+    password: str,
+) -> bool:
+    """Whether `password` matches `password_hash`, through the throttle. With no hash (no
+    such account) the check takes as long as a real one and fails."""
+    claim = await db.run(
+        CLAIM,
+        client,
+        subject,
+        settings.throttle_free_failures,
+        settings.throttle_address_free_failures,
+        settings.throttle_first_delay_seconds,
+        settings.throttle_max_delay_seconds,
+        settings.throttle_forget_seconds,
+    )
+    assert claim is not None  # a SELECT of two aggregates: one row, always
+    if not claim.admitted:
+        raise TooManyRequests(
+            "Too many failed password checks from this address; wait and try again.",
+            headers={"Retry-After": str(claim.retry_after)},
+        )
+    if password_hash is None:
+        await passwords.verify_nobody(password)
+        return False
+    if not await passwords.verify(password_hash, password):
+        return False
+    await db.run(FORGIVE, client, subject, settings.throttle_address_free_failures)
+    return True
