@@ -30,7 +30,8 @@ from api.data.registry import queries
 from api.fastpath.versions import untested
 from api.main import create_app
 from api.observability import metrics, tracing
-from tests.conftest import StatementLog
+from api.resources.users import routes as users_routes
+from tests.conftest import StatementLog, test_queries
 from tests.test_observability import label_values, scrape, value
 
 ROOT = Path(__file__).parent.parent
@@ -151,7 +152,11 @@ async def test_an_incoming_traceparent_continues_the_callers_trace(traced, trace
     assert children(spans, server)
 
 
-async def test_a_failed_statement_marks_its_span_with_the_sqlstate_and_never_the_values(traced, traced_client, ann):
+async def test_a_failed_statement_marks_its_span_with_the_sqlstate_and_never_the_values(
+    traced, traced_client, ann, monkeypatch
+):
+    # Sign-up reads whether the email is taken before hashing; without that read, the INSERT fails.
+    monkeypatch.setattr(users_routes, "TAKEN", test_queries.value("users/nothing_taken", str))
     traced.exporter.clear()
     taken = await traced_client.post(
         "/users/", json={"email": ann.email, "username": "other", "password": "another long passphrase"}

@@ -136,6 +136,26 @@ def _is_problem(media: dict[str, Any] | None) -> bool:
     return not ref or ref.rsplit("/", 1)[-1] in {Problem.__name__, ValidationProblem.__name__}
 
 
+FASTAPIS_422 = "HTTPValidationError"
+
+
+def _without_fastapis_422(document: dict[str, Any]) -> dict[str, Any]:
+    """FastAPI documents a 422 of its own shape on any route that declares none. Every route
+    here that answers 422 declares its problem (`problems(422)`); one that answers validation
+    errors otherwise (the token endpoint, as OAuth2's 400) never sends FastAPI's."""
+    for path in document["paths"].values():
+        for operation in path.values():
+            response = operation.get("responses", {}).get("422", {})
+            ref = response.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref", "")
+            if ref.endswith(f"/{FASTAPIS_422}"):
+                del operation["responses"]["422"]
+    schemas = document.get("components", {}).get("schemas", {})
+    for name in (FASTAPIS_422, "ValidationError"):  # the second, its items, is FastAPI's too
+        if f"#/components/schemas/{name}'" not in str(document):
+            schemas.pop(name, None)
+    return document
+
+
 def _errors_as_problems(document: dict[str, Any]) -> dict[str, Any]:
     for path in document["paths"].values():
         for operation in path.values():
@@ -249,7 +269,7 @@ def install(app: FastAPI, server_timing: bool = True) -> None:
                 tags=tags(app),
                 servers=app.servers or SERVERS,
             )
-            document = _optional_is_absent(_errors_as_problems(document))
+            document = _optional_is_absent(_errors_as_problems(_without_fastapis_422(document)))
             published = operations(app)
             document = links.declare(headers.declare(document, published), published)
             document = _consistency_declared(_described_by_the_dba(document))
