@@ -32,6 +32,9 @@ OAUTH2_ERRORS: dict[int | str, dict[str, object]] = {
         "model": OAuth2ErrorBody,
         "description": "RFC 6749 section 5.2: invalid_grant (wrong username, email or password), "
         "invalid_request (a field missing or malformed), unsupported_grant_type.",
+        "content": {
+            "application/json": {"example": {"error": "invalid_grant", "error_description": WRONG_CREDENTIALS}}
+        },
     }
 }
 
