@@ -24,9 +24,9 @@ from api.resources.items.schemas import MAX_ATTRIBUTES_BYTES
 from tests import inventory
 from tests.queries import test_queries
 
-EXAMPLES_PER_OPERATION = 15
+EXAMPLES_PER_OPERATION = 10
 # The stateful phase: scenarios, each a walk of at most so many steps along the links.
-SCENARIOS = 30
+SCENARIOS = 20
 STEPS_PER_SCENARIO = 8
 
 TRUNCATE_ALL = test_queries.nothing("truncate_all")
