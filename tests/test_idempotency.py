@@ -11,6 +11,7 @@ from tests.problems import assert_problem, error_locations
 
 AGE_ALL = test_queries.nothing("idempotency/age_all")
 COUNT_ITEMS = test_queries.value("items/count_all", int)
+COUNT_STORED = test_queries.value("idempotency/count", int)
 LAMP = {"name": "Lamp", "price": 100}
 
 
@@ -133,3 +134,20 @@ async def test_a_tagged_post_and_a_sign_up_replay_too(client, ann):
     assert user_again.content == user_first.content
     assert user_again.headers["idempotent-replayed"] == "true"
     assert (await client.get("/posts/")).json()["data"] == [post_first.json()]
+
+
+async def test_a_deleted_accounts_stored_answers_go_with_it(client, db):
+    sign_up = {"email": "cid@example.com", "username": "cid", "password": "cid's passphrase"}
+    first = await client.post("/users/", json=sign_up, headers={"Idempotency-Key": "signup-1"})
+    token = (await client.post("/auth/token", data={"username": "cid", "password": "cid's passphrase"})).json()
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    item = await client.post("/items/", json={"name": "Lamp", "price": 1}, headers={**headers, "Idempotency-Key": "i1"})
+    assert first.status_code == item.status_code == 201
+    assert await db.run(COUNT_STORED) == 2
+
+    assert (await client.delete("/users/me", headers=headers)).status_code == 204
+
+    assert await db.run(COUNT_STORED) == 0
+    again = await client.post("/users/", json=sign_up, headers={"Idempotency-Key": "signup-1"})
+    assert again.status_code == 201 and "idempotent-replayed" not in again.headers
+    assert again.json()["id"] != first.json()["id"]

@@ -67,12 +67,35 @@ IdempotencyKey = Annotated[
 
 Write = Callable[[], Awaitable[tuple[BaseModel, dict[str, str]]]]
 
+USER_SCOPE = "user:"
+
+
+def user_scope(user_id: int) -> str:
+    """The keys of one signed-in user."""
+    return f"{USER_SCOPE}{user_id}"
+
+
+def _owner(scope: str, model: BaseModel, owner_of: Callable[[BaseModel], int] | None) -> int | None:
+    """The account a stored answer belongs to, deleted with it: the scope's user, or the one
+    `owner_of` reads from the answer (the account a sign-up made)."""
+    if owner_of is not None:
+        return owner_of(model)
+    return int(scope.removeprefix(USER_SCOPE)) if scope.startswith(USER_SCOPE) else None
+
 
 async def answer_once(
-    db: Session, request: Request, key: str | None, scope: str, status: int, write: Write
+    db: Session,
+    request: Request,
+    key: str | None,
+    scope: str,
+    status: int,
+    write: Write,
+    *,
+    owner_of: Callable[[BaseModel], int] | None = None,
 ) -> Response:
     """Run `write` (which returns the created resource and the headers to send with it) and
-    answer with `status`: once per key, if a key was sent."""
+    answer with `status`: once per key, if a key was sent. The stored answer goes with its
+    account (`owner_of`, or the scope's user) when that is deleted."""
     key = _unquoted(key)
     if key is None:
         model, headers = await write()
@@ -93,5 +116,5 @@ async def answer_once(
             return Response(stored.response_body, stored.status_code, headers, media_type=JSON)
         model, headers = await write()
         body = body_of(model)
-        await db.run(SAVE, scope, key, fingerprint, status, body, headers, ttl)
+        await db.run(SAVE, scope, key, fingerprint, status, body, headers, ttl, _owner(scope, model, owner_of))
     return Response(body, status, {**headers, "ETag": etag(body)}, media_type=JSON)

@@ -1,4 +1,5 @@
--- Delete a user; their posts, items and tokens go with them (ON DELETE CASCADE).
+-- Delete a user; their posts, items, tokens and stored idempotent answers go with them
+-- (ON DELETE CASCADE).
 -- $1 id bigint
 -- returns: nothing
 

@@ -1,6 +1,7 @@
 """Users: sign-up, public profiles, and each user's own account at /users/me."""
 
 from fastapi import APIRouter, Request, Response, status
+from pydantic import BaseModel
 
 from api.data.db import Db
 from api.data.registry import queries
@@ -31,6 +32,12 @@ GET_FOR_UPDATE = queries.one("users/get_private_for_update", UserPrivate)
 TAKEN = queries.value("users/taken", str)
 
 
+def _account_id(created: BaseModel) -> int:
+    """A sign-up's stored answer belongs to the account it made."""
+    assert isinstance(created, UserPrivate)
+    return created.id
+
+
 @router.post("/", status_code=status.HTTP_201_CREATED, response_model=UserPrivate, responses=problems(*BODY, 409))
 async def create_user(
     user: UserCreate, db: Db, passwords: PasswordsDep, request: Request, key: IdempotencyKey = None
@@ -54,7 +61,7 @@ async def create_user(
         assert created is not None  # INSERT … RETURNING: one row, always
         return created, {"Location": f"{request.scope['root_path']}/users/{created.id}"}
 
-    return await answer_once(db, request, key, "anonymous", status.HTTP_201_CREATED, write)
+    return await answer_once(db, request, key, "anonymous", status.HTTP_201_CREATED, write, owner_of=_account_id)
 
 
 # An account's own answers depend on the token: no shared cache may keep them for another.
