@@ -12,15 +12,19 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from asgi_lifespan import LifespanManager
 
+from api import main
+from api.config import Settings
 from api.http.headers import RESPONSE_HEADERS
-from api.main import EXPOSED_HEADERS
+from api.main import EXPOSED_HEADERS, create_app
 from tests import inventory
 from tests.accounts import Account
 from tests.problems import assert_problem
@@ -126,6 +130,34 @@ async def test_every_header_an_answer_carries_is_declared_for_its_operation_and_
 
     assert answers
     assert [f"{a.request.method} {a.request.url.path}: {u}" for a in answers for u in undeclared(path, method, a)] == []
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_with_the_database_down_every_operation_answers_the_503_it_declares(monkeypatch):
+    monkeypatch.setattr(main, "stop_process", lambda: None)  # it would end the suite's process
+    nowhere = f"postgresql://app@127.0.0.1:{_free_port()}/app"
+    app = create_app(Settings(database_url=nowhere, connect_attempts=100, connect_timeout=1, _env_file=None))
+    somebody = Account(1, "ann", "ann@example.com", "ann has a long passphrase", "t" * 43)
+    answers = []
+    async with (
+        LifespanManager(app, startup_timeout=30),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client,
+    ):
+        for path, method in OPERATIONS:
+            body = _request_body(path, method, 1, somebody)
+            sent = await client.request(method.upper(), inventory.with_id(path, 1), headers=somebody.headers, **body)
+            answers.append((path, method, sent))
+
+    assert {sent.status_code for path, _, sent in answers if path != "/health/live"} == {503}, [
+        (p, m, a.status_code, a.text[:300]) for p, m, a in answers if a.status_code != 503
+    ]
+    assert all(sent.headers["retry-after"] for _, _, sent in answers if sent.status_code == 503)
+    assert [f"{m.upper()} {p}: {u}" for p, m, sent in answers for u in undeclared(p, m, sent)] == []
 
 
 def test_the_check_finds_an_undeclared_header():

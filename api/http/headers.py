@@ -105,12 +105,25 @@ PREFER = {
 }
 
 
-def sends(status: int, headers: Mapping[str, str]) -> dict[int | str, dict[str, Any]]:
-    """`responses=` for a route that sends these headers (their values as examples) with status."""
-    declared = {name: {**RESPONSE_HEADERS[name], "required": True} for name in headers}
+def sends(status: int, headers: Mapping[str, str], *, always: bool = True) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route that sends these headers (their values as examples) with status;
+    `always=False` where only some answers of that status carry them."""
+    declared = {name: {**RESPONSE_HEADERS[name], "required": always} for name in headers}
     for name, value in headers.items():
         declared[name] = {**declared[name], "schema": {**declared[name]["schema"], "example": value}}
     return {status: {"headers": declared}}
+
+
+def also_sending(
+    responses: Mapping[int | str, dict[str, Any]], headers: Mapping[str, str], *statuses: int, always: bool = True
+) -> dict[int | str, dict[str, Any]]:
+    """`responses` (say, `problems(429)`) with these headers declared on these statuses too."""
+    combined = dict(responses)
+    for status in statuses:
+        declared = sends(status, headers, always=always)[status]["headers"]
+        response = combined.get(status, {})
+        combined[status] = {**response, "headers": {**response.get("headers", {}), **declared}}
+    return combined
 
 
 def _declare(response: dict[str, Any], names: Iterable[str], *, required: bool) -> None:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request, Response, status
 from api.data.db import Db
 from api.data.registry import queries
 from api.http.client_address import ClientAddress
-from api.http.headers import sends
+from api.http.headers import also_sending
 from api.http.openapi import problems
 from api.http.representation import json, no_content
 from api.resources.auth.oauth2 import NO_STORE, OAuth2Error, OAuth2ErrorBody, OAuth2Route
@@ -67,7 +67,13 @@ router.add_api_route(
     methods=["POST"],
     response_model=Token,
     # Every answer is never cached: the token, and OAuth2's errors in its place.
-    responses={**problems(413, 429), **sends(200, NO_STORE), 400: {**OAUTH2_ERRORS[400], **sends(400, NO_STORE)[400]}},
+    # (A 503 from the database's driver, rather than from the service itself, has no Cache-Control.)
+    responses=also_sending(
+        also_sending({**problems(413, 429, 503), 400: OAUTH2_ERRORS[400]}, NO_STORE, 200, 400, 429),
+        NO_STORE,
+        503,
+        always=False,
+    ),
     route_class_override=OAuth2Route,
 )
 
