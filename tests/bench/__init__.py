@@ -15,6 +15,7 @@ started processes), and prints the medians (requests/s, p50, p99, the server's a
 database's CPU per request), the ratios of the project and stock to the floors and to each
 other, and each worker's resident memory after startup and after its round. `--servers
 uvicorn,granian` serves the project and stock on granian too, beside uvicorn. Last, what
-telemetry costs a request, in-process (tests/bench/telemetry.py). Not collected by pytest
+telemetry costs a request, in-process (tests/bench/telemetry.py), and what a flood of bad
+sign-ins does to a point lookup beside it (tests/bench/signin_flood.py). Not collected by pytest
 (norecursedirs).
 """

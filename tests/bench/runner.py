@@ -27,7 +27,7 @@ from api.config import Settings
 from api.tools import migrate
 from api.tools.database import development_database
 from api.tools.seed import SEED_PASSWORD, seed, seeded_rows
-from tests.bench import machine, report, targets, telemetry
+from tests.bench import machine, report, signin_flood, targets, telemetry
 from tests.bench.loaders import Loader, LoadError, RunResult, choose
 from tests.bench.requests_file import Request, write
 from tests.bench.workloads import BY_NAME, Seeded, Workload
@@ -181,6 +181,8 @@ def run(options: Options) -> None:
                     warnings += _fallbacks(running, fell_back)
         say("telemetry's cost, in-process …")
         costs = telemetry.lines(url)
+        say("a flood of bad sign-ins beside a point lookup …")
+        costs += ["", *signin_flood.lines(url)]
     report_lines = _report(options, loader, postgres, load_before, measurements, memory, workloads, notes, warnings)
     print("\n".join([*report_lines, "", *costs, "", f"Server logs and request files: {log_dir}"]))
 
