@@ -13,6 +13,7 @@ from api.main import create_app
 from tests.accounts import client_at, sign_in
 from tests.conftest import test_queries
 from tests.problems import assert_problem
+from tests.test_auth import hashing_calls  # noqa: F401  (the fixture)
 
 END_DELAYS = test_queries.nothing("throttle/end_delays")
 AGE_ALL = test_queries.nothing("throttle/age_all")
@@ -226,3 +227,18 @@ def client_networks(*addresses):
 )
 def test_the_client_address_is_the_right_most_untrusted_hop(peer, forwarded, client):
     assert str(client_address(peer, forwarded, [ip_network("10.0.0.0/8")])) == client
+
+
+async def test_an_unknown_account_costs_one_check_and_a_throttled_one_none(stranger, limits, ann, hashing_calls):  # noqa: F811
+    await sign_in(stranger, "nobody", "a wrong guess")
+    await sign_in(stranger, "ann", "a wrong guess")
+    assert hashing_calls == ["verify_nobody", "verify", "verify"]  # the same argon2id work either way
+
+    hashing_calls.clear()
+    await fail(stranger, "ann", limits.throttle_free_failures)
+    assert len(hashing_calls) == limits.throttle_free_failures - 1  # one failed before; the last one was refused
+
+    hashing_calls.clear()
+    assert (await sign_in(stranger, "nobody", "a wrong guess")).json()["error"] == "invalid_grant"
+    assert_problem(await sign_in(stranger, "ann", ann.password), 429)
+    assert hashing_calls == ["verify_nobody", "verify"]  # the refused one hashed nothing
