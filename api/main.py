@@ -132,7 +132,7 @@ def create_app(
         draining=draining,
     )
     docs.install(app)
-    openapi.install(app, server_timing=settings.server_timing)
+    openapi.install(app, server_timing=settings.server_timing, consistency_cookie=settings.consistency_cookie)
     for router in ROUTERS:
         app.include_router(router)
     fastpath.install(app, settings.fast_path)  # FAST_PATH: the accelerator, where it is tested (api/fastpath/)

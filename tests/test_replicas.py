@@ -17,6 +17,7 @@ from api.main import create_app
 from api.tools import migrate
 from tests.accounts import new_account
 from tests.clusters import Cluster, caught_up
+from tests.inventory import FRAMING
 from tests.queries import test_queries
 
 IN_RECOVERY = test_queries.value("cluster/in_recovery", bool)
@@ -166,6 +167,7 @@ async def test_replay_paused_past_the_wait_or_the_replica_down_the_primary_serve
         try:
             created = await client.post("/items/", json={"name": "Lamp", "price": 1}, headers=ann.headers)
             path, token = created.headers["location"], created.headers[TOKEN]
+            document = (await client.get("/openapi.json")).json()
             client.cookies.clear()
             without = await client.get(path)
             read = await served.during(client.get(path, headers={TOKEN: token}))
@@ -187,6 +189,8 @@ async def test_replay_paused_past_the_wait_or_the_replica_down_the_primary_serve
     assert malformed == [("items/get_by_id", replica.port)]  # ignored: served as without a token
     cookie = created.headers["set-cookie"]
     assert cookie.startswith(f"consistency_token={token};") and "HttpOnly" in cookie
+    declared = {name.lower() for name in document["paths"]["/items/"]["post"]["responses"]["201"]["headers"]}
+    assert set(created.headers) - FRAMING <= declared  # the token and the cookie too
     assert from_cookie[-1] == ("items/get_by_id", primary.port)
     assert down[-1] == ("items/get_by_id", primary.port)
     assert while_down.status_code == 200 and while_down.json()["name"] == "Lamp"

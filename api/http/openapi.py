@@ -199,9 +199,17 @@ ON_WRITES = (
 )
 
 
-def _consistency_declared(document: dict[str, Any]) -> dict[str, Any]:
+SET_COOKIE = (
+    f"With CONSISTENCY_COOKIE on: `{consistency.COOKIE}`, the same token for a browser to send back "
+    f"with its reads (HttpOnly, SameSite=Lax, {consistency.COOKIE_MAX_AGE} s)."
+)
+
+
+def _consistency_declared(document: dict[str, Any], cookie: bool = False) -> dict[str, Any]:
     """The consistency token (api/http/consistency.py): a header every read may send, and one
-    every write's successful answer may carry. The edge handles it for all routes alike."""
+    any answer to a write may carry (and the cookie, when on): whatever its status, a write
+    may have committed something first, as sign-in counts an attempt before it checks the
+    password. The edge handles it for all routes alike."""
     for path in document["paths"].values():
         for method, operation in path.items():
             if method == "get":
@@ -215,12 +223,11 @@ def _consistency_declared(document: dict[str, Any]) -> dict[str, Any]:
                     }
                 )
             elif method in WRITES:
-                for status, response in operation.get("responses", {}).items():
-                    if status[0] == "2":
-                        response.setdefault("headers", {})[consistency.HEADER_NAME] = {
-                            "description": ON_WRITES,
-                            "schema": {"type": "string"},
-                        }
+                for response in operation.get("responses", {}).values():
+                    sent = response.setdefault("headers", {})
+                    sent[consistency.HEADER_NAME] = {"description": ON_WRITES, "schema": {"type": "string"}}
+                    if cookie:
+                        sent["Set-Cookie"] = {"description": SET_COOKIE, "schema": {"type": "string"}}
     return document
 
 
@@ -258,7 +265,7 @@ def tags(app: FastAPI) -> list[dict[str, Any]]:
     return list(found.values())
 
 
-def install(app: FastAPI, server_timing: bool = True) -> None:
+def install(app: FastAPI, server_timing: bool = True, consistency_cookie: bool = False) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = get_openapi(
@@ -272,7 +279,7 @@ def install(app: FastAPI, server_timing: bool = True) -> None:
             document = _optional_is_absent(_errors_as_problems(_without_fastapis_422(document)))
             published = operations(app)
             document = links.declare(headers.declare(document, published), published)
-            document = _consistency_declared(_described_by_the_dba(document))
+            document = _consistency_declared(_described_by_the_dba(document), consistency_cookie)
             app.openapi_schema = _server_timing_on_every_answer(document) if server_timing else document
         return app.openapi_schema
 
