@@ -16,6 +16,7 @@ API_TESTS = [
     "tests/test_posts.py",
     "tests/test_tags.py",
     "tests/test_auth.py",
+    "tests/test_throttle.py",
     "tests/test_idempotency.py",
     "tests/test_conditional.py",
     "tests/test_pagination.py",
