@@ -62,6 +62,7 @@ async def test_past_the_free_failures_an_address_waits_even_with_the_right_passw
 
     assert_problem(throttled, 429)
     assert int(throttled.headers["retry-after"]) == limits.throttle_first_delay_seconds
+    assert throttled.headers["cache-control"] == "no-store"  # every answer of the token endpoint
 
 
 async def test_a_stranger_failing_thirty_times_does_not_stop_the_owner_elsewhere(stranger, owner, ann):
