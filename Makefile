@@ -46,8 +46,13 @@ run: $(INSTALLED) ## serve on HOST:PORT (default 127.0.0.1:8000) with reload, mi
 serve: $(INSTALLED) ## serve the production way: WORKERS processes, no reload, no access log, uvloop + httptools
 	$(PY) -m api.tools.serve --workers $(WORKERS)
 
-test: $(INSTALLED) ## run the whole suite against a database of its own
-	$(PY) -m pytest
+# The suite's files are shared out between TEST_WORKERS processes (pytest-xdist), each with
+# a database of its own; a file's tests stay together, so its module fixtures are made once.
+# TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
+
+test: $(INSTALLED) ## run the whole suite against databases of its own, on TEST_WORKERS processes (default 2)
+	$(PY) -m pytest --numprocesses=$(TEST_WORKERS) --dist=loadfile
 
 migrate: $(INSTALLED) ## apply pending migrations
 	$(PY) -m api.tools.migrate apply
