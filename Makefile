@@ -48,11 +48,12 @@ serve: $(INSTALLED) ## serve the production way: WORKERS processes, no reload, n
 
 # The suite's files are shared out between TEST_WORKERS processes (pytest-xdist), each with
 # a database of its own; a file's tests stay together, so its module fixtures are made once.
-# TEST_WORKERS=0: one process.
+# Files go out in the suite's order, longest first (tests/ordering.py), not by number of
+# tests. TEST_WORKERS=0: one process.
 TEST_WORKERS ?= 2
 
 test: $(INSTALLED) ## run the whole suite against databases of its own, on TEST_WORKERS processes (default 2)
-	$(PY) -m pytest --numprocesses=$(TEST_WORKERS) --dist=loadfile
+	$(PY) -m pytest --numprocesses=$(TEST_WORKERS) --dist=loadfile --no-loadscope-reorder
 
 migrate: $(INSTALLED) ## apply pending migrations
 	$(PY) -m api.tools.migrate apply

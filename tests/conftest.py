@@ -25,11 +25,24 @@ from api.fastpath.versions import untested
 from api.main import create_app
 from api.tools import migrate
 from api.tools.database import scratch_database
+from tests import ordering
 from tests.accounts import Account, new_account
 from tests.clusters import Cluster, PgBouncer
 from tests.queries import test_queries
 
 TRUNCATE_ALL = test_queries.nothing("truncate_all")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    ordering.longest_files_first(config, items)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    ordering.count_time(report)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    ordering.keep_times(session.config)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
