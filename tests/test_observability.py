@@ -23,7 +23,9 @@ from api.main import create_app
 from api.observability import metrics
 from api.observability.logs import JsonFormatter, logging_config
 from api.resources.items import routes as items
+from api.resources.users import routes as users_routes
 from tests.problems import assert_problem
+from tests.queries import test_queries
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -211,7 +213,10 @@ def test_a_pool_not_open_yet_shows_no_connections():
     assert gauges == {"db_pool_connections": 0, "db_pool_connections_in_use": 0}
 
 
-async def test_a_unique_violation_is_counted_as_a_database_error(client, ann):
+async def test_a_unique_violation_is_counted_as_a_database_error(client, ann, monkeypatch):
+    # Sign-up reads whether the email is taken before hashing; without that read, the INSERT's
+    # unique constraint decides, as it does when two sign-ups race.
+    monkeypatch.setattr(users_routes, "TAKEN", test_queries.value("users/nothing_taken", str))
     labels = {"kind": "unique_violation", "error": "UniqueViolationError"}
     before = await scrape(client)
 

@@ -24,6 +24,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from ipaddress import ip_network
 from typing import Any
 
 import asyncpg
@@ -54,6 +55,7 @@ TYPICAL_VALUES: dict[str, Any] = {
     "bigint": 1,
     "boolean": False,
     "bytea": bytes(32),
+    "inet": ip_network("192.0.2.7/32"),  # a client, as the sign-in throttle keys it
     "interval": timedelta(minutes=1),
     "jsonb": {"color": "red"},
     "real": 0.5,
