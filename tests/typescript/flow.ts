@@ -39,7 +39,11 @@ export async function flow(baseUrl: string): Promise<Record<string, unknown>> {
     bodySerializer: (form) => new URLSearchParams({ username: form.username, password: form.password }),
     headers: { "Content-Type": "application/x-www-form-urlencoded" },
   });
-  if (signedIn.error) fail("sign in", signedIn.error);
+  // A refused sign-in is OAuth2's error (RFC 6749 §5.2) or, throttled, a problem document.
+  if (signedIn.error) {
+    const refused = signedIn.error;
+    throw new Error(`sign in: ${"error" in refused ? refused.error : refused.status}`);
+  }
   const ann = createClient<paths>({ baseUrl, headers: { Authorization: `Bearer ${signedIn.data.access_token}` } });
 
   // Items with attributes, each created once whatever the retries.
