@@ -31,6 +31,7 @@ from tests.clusters import Cluster, PgBouncer
 from tests.queries import test_queries
 
 TRUNCATE_ALL = test_queries.nothing("truncate_all")
+BOTH = {"on": "auto", "off": "off"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -108,6 +109,15 @@ async def app(settings: Settings, statements: StatementLog) -> AsyncIterator[Fas
     app = create_app(settings, observer=statements)
     async with LifespanManager(app):
         yield app
+
+
+@pytest.fixture(scope="module")
+async def both(settings: Settings) -> AsyncIterator[dict[str, FastAPI]]:
+    """Two apps on one database, both running: "on" takes the accelerator wherever these releases
+    have it (FAST_PATH=auto: elsewhere it serves stock, so the tests still run), "off" is stock."""
+    apps = {mode: create_app(settings.model_copy(update={"fast_path": fast_path})) for mode, fast_path in BOTH.items()}
+    async with LifespanManager(apps["on"]), LifespanManager(apps["off"]):
+        yield apps
 
 
 @pytest.fixture

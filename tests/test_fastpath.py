@@ -153,14 +153,6 @@ def test_on_refuses_to_start_and_auto_serves_on_stock_fastapi_on_an_untested_rel
 
 
 @pytest.fixture(scope="module")
-async def both(settings: Settings) -> AsyncIterator[dict[str, FastAPI]]:
-    """An app on the accelerator and one on stock FastAPI, both running."""
-    apps = {mode: create_app(settings.model_copy(update={"fast_path": mode})) for mode in ("on", "off")}
-    async with LifespanManager(apps["on"]), LifespanManager(apps["off"]):
-        yield apps
-
-
-@pytest.fixture(scope="module")
 async def password_hash(settings: Settings) -> str:
     return await Passwords(settings).hash(PASSWORD)
 

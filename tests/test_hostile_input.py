@@ -9,19 +9,15 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
-from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.config import Settings
-from api.main import create_app
 from api.resources.fields import CANONICAL_BOOLEAN, CANONICAL_INTEGER
 from tests import inventory
 from tests.accounts import Account, new_account
@@ -67,13 +63,6 @@ def _strict_type(operation: dict[str, Any], where: str, name: str) -> str | None
 def _canonical(kind: str, value: bytes) -> bool:
     text = value.decode(errors="replace")
     return bool(CANONICAL_INTEGER.fullmatch(text)) if kind == "integer" else text in CANONICAL_BOOLEAN
-
-
-@pytest.fixture(scope="module")
-async def both(settings: Settings) -> AsyncIterator[dict[str, FastAPI]]:
-    apps = {mode: create_app(settings.model_copy(update={"fast_path": mode})) for mode in ("on", "off")}
-    async with LifespanManager(apps["on"]), LifespanManager(apps["off"]):
-        yield apps
 
 
 @pytest.fixture(scope="module")

@@ -82,7 +82,7 @@ def _histogram(name: str) -> Observer | None:
 def _rows(returns: Returns, raw: Any) -> tuple[str, int]:
     if returns is Returns.MANY:
         return RETURNED_ROWS, len(raw)
-    if returns is Returns.NOTHING:  # the command tag: "UPDATE 3", "INSERT 0 1"
+    if returns is Returns.NOTHING:  # the command tag, its count last (UPDATE 3, INSERT 0 1)
         count = str(raw).rpartition(" ")[2]
         return AFFECTED_ROWS, int(count) if count.isdigit() else 0
     return RETURNED_ROWS, 0 if raw is None else 1
