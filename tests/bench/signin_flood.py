@@ -16,7 +16,7 @@ bound). Three set-ups:
   the bound on hashing (HASHING_CONCURRENCY, HASHING_QUEUE) is what protects the probe;
 - neither bound (throttle and hashing limits set out of reach), as before them.
 
-The flood's clients run in this process, on the same 2 cores as the server: the figures
+The flood's clients run in a process of their own, on the same 2 cores as the server: the figures
 compare set-ups with each other, they are not the service's capacity. Figures only, no
 assertions (the suite asserts behaviour, never timings).
 """
