@@ -9,12 +9,13 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.processes import DEADLINE, free_port
+from tests.processes import DEADLINE, free_port, until_answered
 
 CONFIG = Path(__file__).parent / "haproxy.cfg"
 SERVERS = ("api1", "api2")  # as named in the config
@@ -73,6 +74,11 @@ class HAProxy:
             await asyncio.sleep(0.05)
         pytest.fail(f"HAProxy did not see {server} {status}: {self.states()}")
 
+    async def admit(self, server: str, process: subprocess.Popen, port: int) -> None:
+        """Once the process on `port` answers /health/ready itself, until HAProxy sees it UP."""
+        await _answering(process, port)
+        await self.until(server, "UP")
+
     def close(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -86,3 +92,18 @@ def haproxy(base_dir: Path, ports: list[int]) -> Iterator[HAProxy]:
         yield balancer
     finally:
         balancer.close()
+
+
+async def _answering(process: subprocess.Popen, port: int) -> None:
+    async with httpx.AsyncClient(timeout=DEADLINE) as direct:
+        await until_answered(direct, f"http://127.0.0.1:{port}/health/ready", process)
+
+
+async def in_front(stack: ExitStack, base_dir: Path, processes: list[subprocess.Popen], ports: list[int]) -> HAProxy:
+    """HAProxy started in front of the processes once each answers, and back once it sees them all UP."""
+    for process, port in zip(processes, ports, strict=True):
+        await _answering(process, port)
+    balancer = stack.enter_context(haproxy(base_dir, ports))
+    for name in SERVERS:
+        await balancer.until(name, "UP")
+    return balancer

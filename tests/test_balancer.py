@@ -11,8 +11,8 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.balancer import SERVERS, haproxy, haproxy_binary
-from tests.processes import DEADLINE, free_port, started, until_answered
+from tests.balancer import SERVERS, haproxy_binary, in_front
+from tests.processes import DEADLINE, free_port, started
 from tests.queries import test_queries
 from tests.test_reliability import ItemName
 
@@ -69,33 +69,26 @@ async def test_restarting_each_process_behind_haproxy_drops_no_request(cluster_u
     load = Load()
     with ExitStack() as stack:
         processes = [stack.enter_context(process(port))[0] for port in ports]
-        async with httpx.AsyncClient(timeout=DEADLINE) as direct:
-            for server, port in zip(processes, ports, strict=True):
-                await until_answered(direct, f"http://127.0.0.1:{port}/health/ready", server)
-            balancer = stack.enter_context(haproxy(tmp_path, ports))
-            for name in SERVERS:
-                await balancer.until(name, "UP")
-
-            async with httpx.AsyncClient(base_url=balancer.url, timeout=DEADLINE) as client:
-                account = {"email": "ann@example.com", "username": "ann", "password": "a long passphrase"}
-                assert (await client.post("/users/", json=account)).status_code == 201
-                token = (await client.post("/auth/token", data=account)).json()["access_token"]
-                headers = {"Authorization": f"Bearer {token}"}
-                clients = [asyncio.create_task(load.client(client, headers, n)) for n in range(CLIENTS)]
-                await asyncio.sleep(0.5)  # load on both
-                for index, name in enumerate(SERVERS):
-                    old = processes[index]
-                    old.send_signal(signal.SIGTERM)
-                    await balancer.until(name, "DOWN")  # unready in its grace: taken out
-                    out_before_it_stopped.append(old.poll() is None)
-                    exit_codes.append(await asyncio.to_thread(old.wait, DEADLINE))
-                    outputs.append(old.stdout.read().decode())
-                    processes[index] = stack.enter_context(process(ports[index]))[0]
-                    await until_answered(direct, f"http://127.0.0.1:{ports[index]}/health/ready", processes[index])
-                    await balancer.until(name, "UP")
-                    await asyncio.sleep(0.3)  # load on both again
-                load.stop.set()
-                await asyncio.gather(*clients)
+        balancer = await in_front(stack, tmp_path, processes, ports)
+        async with httpx.AsyncClient(base_url=balancer.url, timeout=DEADLINE) as client:
+            account = {"email": "ann@example.com", "username": "ann", "password": "a long passphrase"}
+            assert (await client.post("/users/", json=account)).status_code == 201
+            token = (await client.post("/auth/token", data=account)).json()["access_token"]
+            headers = {"Authorization": f"Bearer {token}"}
+            clients = [asyncio.create_task(load.client(client, headers, n)) for n in range(CLIENTS)]
+            await asyncio.sleep(0.5)  # load on both
+            for index, name in enumerate(SERVERS):
+                old = processes[index]
+                old.send_signal(signal.SIGTERM)
+                await balancer.until(name, "DOWN")  # unready in its grace: taken out
+                out_before_it_stopped.append(old.poll() is None)
+                exit_codes.append(await asyncio.to_thread(old.wait, DEADLINE))
+                outputs.append(old.stdout.read().decode())
+                processes[index] = stack.enter_context(process(ports[index]))[0]
+                await balancer.admit(name, processes[index], ports[index])
+                await asyncio.sleep(0.3)  # load on both again
+            load.stop.set()
+            await asyncio.gather(*clients)
 
     connection = await asyncpg.connect(cluster_url)
     try:

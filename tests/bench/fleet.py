@@ -43,11 +43,11 @@ from api.data.registry import sent_name
 from api.http.consistency import Consistency, token
 from api.resources.items.routes import GET_BY_ID
 from api.tools import migrate
-from tests.balancer import SERVERS, haproxy
+from tests.balancer import in_front
 from tests.bench.machine import DatabaseServer, cpu_seconds
 from tests.bench.requests_file import Request, write
 from tests.clusters import Cluster, PgBouncer, caught_up
-from tests.processes import DEADLINE, started, until_answered
+from tests.processes import DEADLINE, started
 from tests.queries import test_queries
 
 CREATE_UNOWNED = test_queries.value("items/create_unowned", int)
@@ -174,12 +174,7 @@ async def fleet(base: Path, seconds: float, connections: int, pgbouncer: bool) -
             process, address = stack.enter_context(started("uvicorn", *uvicorn, **settings))
             workers.append(process)
             ports.append(int(address.rpartition(":")[2]))
-        async with httpx.AsyncClient(timeout=DEADLINE) as direct:
-            for process, port in zip(workers, ports, strict=True):
-                await until_answered(direct, f"http://127.0.0.1:{port}/health/ready", process)
-        balancer = stack.enter_context(haproxy(base, ports))
-        for name in SERVERS:
-            await balancer.until(name, "UP")
+        balancer = await in_front(stack, base, workers, ports)
         async with httpx.AsyncClient(base_url=balancer.url, timeout=DEADLINE) as client:
             account = {"email": "ann@example.com", "username": "ann", "password": "a long passphrase"}
             await client.post("/users/", json=account)
