@@ -47,3 +47,20 @@ async def until_answered(client: httpx.AsyncClient, url: str, process: subproces
         except httpx.TransportError:
             await asyncio.sleep(0.1)
     pytest.fail("the service did not come up")
+
+
+async def until_logged(process: subprocess.Popen, text: str, times: int = 1) -> str:
+    """The process's output up to the line where `text` appears for the `times`th time: a
+    server with several workers is ready when each has said so, not when one answers."""
+
+    def read() -> str:
+        lines: list[str] = []
+        for line in iter(process.stdout.readline, b""):
+            lines.append(line.decode())
+            if sum(text in seen for seen in lines) == times:
+                break
+        return "".join(lines)
+
+    output = await asyncio.wait_for(asyncio.to_thread(read), DEADLINE)
+    assert output.count(text) >= times, output
+    return output

@@ -8,7 +8,7 @@ import asyncpg
 import httpx
 
 from api.data.db import APPLICATION_NAME
-from tests.processes import DEADLINE, free_port, started, until_answered
+from tests.processes import DEADLINE, free_port, started, until_answered, until_logged
 from tests.queries import test_queries
 from tests.test_reliability import LOCK_ITEM
 
@@ -71,6 +71,8 @@ async def test_a_database_that_never_comes_makes_the_service_stop_by_itself():
 async def test_sigterm_with_a_grace_first_turns_ready_to_503_on_every_worker_serving_the_rest(cluster_url):
     settings = {"DATABASE_URL": cluster_url, "SHUTDOWN_GRACE_SECONDS": "2"}
     with started("api.tools.serve", "--workers", "2", **settings) as (server, base):
+        # One worker answering is not enough: the other may still be starting, its grace not set.
+        started_up = await until_logged(server, "Application startup complete", times=2)
         async with httpx.AsyncClient(base_url=base, timeout=DEADLINE) as client:
             assert (await until_answered(client, f"{base}/health/ready", server)).status_code == 200
             server.send_signal(signal.SIGTERM)
@@ -82,7 +84,7 @@ async def test_sigterm_with_a_grace_first_turns_ready_to_503_on_every_worker_ser
                 during.append((ready.status_code, live.status_code, ready.headers.get("connection")))
             still_serving = server.poll() is None
         exit_code = await asyncio.to_thread(server.wait, DEADLINE)
-        output = server.stdout.read().decode()
+        output = started_up + server.stdout.read().decode()
 
     assert during == [(503, 200, "close")] * 4
     assert still_serving
