@@ -81,7 +81,7 @@ class Settings(BaseSettings):
 
     # Password hashing is CPU-bound and costly by design: at most this many argon2id
     # computations run at once in a worker (default: its CPUs), this many more may wait, and
-    # beyond them a check is answered 503 at once.
+    # beyond them a check is answered 503 at once, before any statement.
     hashing_concurrency: int = Field(default_factory=lambda: available_cpus(), ge=1)
     hashing_queue: int = Field(default=8, ge=0)
 

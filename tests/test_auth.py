@@ -5,6 +5,7 @@ throttle has tests/test_throttle.py.)"""
 import asyncio
 import hashlib
 import platform
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import httpx
 import psutil
@@ -14,7 +15,7 @@ from pydantic import BaseModel
 
 from api.http.errors import ServiceUnavailable
 from api.main import create_app
-from api.security.passwords import Passwords
+from api.security.passwords import Hashing, Passwords
 from tests.accounts import new_account, sign_in
 from tests.conftest import test_queries
 from tests.problems import assert_problem, error_locations
@@ -161,14 +162,34 @@ def hashing_calls(monkeypatch):
     """Counts every argon2 hash or verification the service starts."""
     calls = []
     for name in ("hash", "verify", "verify_nobody"):
-        original = getattr(Passwords, name)
+        original = getattr(Hashing, name)
 
         async def counted(self, *args, _original=original, _name=name):
             calls.append(_name)
             return await _original(self, *args)
 
-        monkeypatch.setattr(Passwords, name, counted)
+        monkeypatch.setattr(Hashing, name, counted)
     return calls
+
+
+@asynccontextmanager
+async def no_room_to_hash(app):
+    """Every place among the app's password checks taken, until the block ends."""
+    settings = app.state.settings
+    async with AsyncExitStack() as places:
+        for _ in range(settings.hashing_concurrency + settings.hashing_queue):
+            await places.enter_async_context(app.state.passwords.admitted())
+        yield
+
+
+async def verified(passwords, stored, password):
+    async with passwords.admitted() as hashing:
+        return await hashing.verify(stored, password)
+
+
+async def hashed(passwords, password):
+    async with passwords.admitted() as hashing:
+        return await hashing.hash(password)
 
 
 async def test_a_huge_password_is_refused_without_hashing_it(client, ann, hashing_calls):
@@ -192,11 +213,11 @@ async def test_new_accounts_each_get_their_own_token(client):
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the memory kept after hashing is glibc's behaviour")
 async def test_memory_used_by_concurrent_password_checks_is_given_back(settings):
     passwords = Passwords(settings)
-    stored = await passwords.hash("correct horse battery staple")
+    stored = await hashed(passwords, "correct horse battery staple")
     before = psutil.Process().memory_info().rss
 
     for _ in range(3):  # enough rounds for every worker thread to hash at least once
-        await asyncio.gather(*(passwords.verify(stored, "correct horse battery staple") for _ in range(8)))
+        await asyncio.gather(*(verified(passwords, stored, "correct horse battery staple") for _ in range(8)))
 
     # Without the fixed threshold each worker thread's heap keeps a 19 MiB block for good.
     grown = psutil.Process().memory_info().rss - before
@@ -250,11 +271,23 @@ async def test_a_retried_sign_up_is_replayed_not_refused_as_taken(client):
 
 async def test_a_check_past_the_running_and_the_waiting_ones_is_refused_at_once(settings):
     passwords = Passwords(settings.model_copy(update={"hashing_concurrency": 1, "hashing_queue": 1}))
-    stored = await passwords.hash("correct horse battery staple")
+    stored = await hashed(passwords, "correct horse battery staple")
 
     outcomes = await asyncio.gather(
-        *(passwords.verify(stored, "correct horse battery staple") for _ in range(3)), return_exceptions=True
+        *(verified(passwords, stored, "correct horse battery staple") for _ in range(3)), return_exceptions=True
     )
 
     assert outcomes[:2] == [True, True]  # one ran, one waited its turn
     assert isinstance(outcomes[2], ServiceUnavailable)
+    assert passwords.places_taken == 0  # each gave its place back
+
+
+async def test_a_sign_up_with_no_room_to_hash_is_a_503_before_any_statement(app, client, statements, settings):
+    body = {"email": "cid@example.com", "username": "cid", "password": "cid's passphrase"}
+    async with no_room_to_hash(app), statements.recording() as sent:
+        refused = await client.post("/users/", json=body)
+
+    assert assert_problem(refused, 503)["detail"] == "Too many password checks at once; retry shortly."
+    assert refused.headers["retry-after"] == str(settings.retry_after)
+    assert sent == []
+    assert (await client.post("/users/", json=body)).status_code == 201  # room again: nothing was taken

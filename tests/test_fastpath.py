@@ -154,7 +154,8 @@ def test_on_refuses_to_start_and_auto_serves_on_stock_fastapi_on_an_untested_rel
 
 @pytest.fixture(scope="module")
 async def password_hash(settings: Settings) -> str:
-    return await Passwords(settings).hash(PASSWORD)
+    async with Passwords(settings).admitted() as hashing:
+        return await hashing.hash(PASSWORD)
 
 
 async def _seed(db: Session, password_hash: str) -> None:

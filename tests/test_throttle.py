@@ -1,6 +1,7 @@
 """The password-check throttle: counted per client address, per account and across accounts,
 with a delay that doubles; a stranger's failures never hold up the owner elsewhere; an
-unknown account is throttled exactly like a known one; `current_password` goes through it."""
+unknown account is throttled exactly like a known one; `current_password` goes through it.
+A check with no room to hash is refused before any statement and counts nothing."""
 
 import asyncio
 from ipaddress import ip_network
@@ -13,7 +14,7 @@ from api.main import create_app
 from tests.accounts import client_at, sign_in
 from tests.conftest import test_queries
 from tests.problems import assert_problem
-from tests.test_auth import hashing_calls  # noqa: F401  (the fixture)
+from tests.test_auth import hashing_calls, no_room_to_hash  # noqa: F401  (hashing_calls: the fixture)
 
 END_DELAYS = test_queries.nothing("throttle/end_delays")
 AGE_ALL = test_queries.nothing("throttle/age_all")
@@ -139,10 +140,11 @@ async def test_wrong_password_and_unknown_account_send_the_same_headers(client, 
 
 
 async def test_a_burst_of_concurrent_guesses_cannot_outrun_the_throttle(stranger, limits, ann):
-    guesses = await asyncio.gather(*(sign_in(stranger, "ann", f"guess {n}!!!") for n in range(16)))
+    burst = limits.hashing_concurrency + limits.hashing_queue  # as many as have room: none is a 503
+    guesses = await asyncio.gather(*(sign_in(stranger, "ann", f"guess {n}!!!") for n in range(burst)))
 
     free = limits.throttle_free_failures
-    assert sorted(r.status_code for r in guesses) == [400] * free + [429] * (16 - free)
+    assert sorted(r.status_code for r in guesses) == [400] * free + [429] * (burst - free)
 
 
 async def test_a_successful_sign_in_forgives_that_address_its_failures(stranger, limits, ann):
@@ -243,3 +245,30 @@ async def test_an_unknown_account_costs_one_check_and_a_throttled_one_none(stran
     assert (await sign_in(stranger, "nobody", "a wrong guess")).json()["error"] == "invalid_grant"
     assert_problem(await sign_in(stranger, "ann", ann.password), 429)
     assert hashing_calls == ["verify_nobody", "verify"]  # the refused one hashed nothing
+
+
+async def test_a_sign_in_with_no_room_to_hash_is_a_503_before_any_statement_and_counts_nothing(
+    app, stranger, statements, limits, ann
+):
+    free = limits.throttle_free_failures
+    async with no_room_to_hash(app), statements.recording() as sent:
+        refused = [await sign_in(stranger, "ann", f"wrong guess {n}") for n in range(free + 1)]
+
+    for response in refused:
+        assert assert_problem(response, 503)["detail"] == "Too many password checks at once; retry shortly."
+        assert response.headers["retry-after"] == str(limits.retry_after)
+    assert sent == []
+    assert await fail(stranger, "ann", free) == [400] * free  # every failure still free
+
+
+async def test_a_current_password_check_with_no_room_to_hash_reads_no_hash_and_counts_nothing(
+    app, stranger, statements, limits, ann
+):
+    change = {"email": "ann2@example.com", "current_password": "a wrong guess"}
+    async with no_room_to_hash(app), statements.recording() as sent:
+        refused = await stranger.patch("/users/me", json=change, headers=ann.headers)
+
+    assert_problem(refused, 503)
+    assert "users/get_password_hash" not in sent
+    assert not [name for name in sent if name.startswith("throttle/")]
+    assert await fail(stranger, "ann", limits.throttle_free_failures) == [400] * limits.throttle_free_failures

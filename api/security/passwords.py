@@ -6,13 +6,22 @@ cheapest way to make a server busy: so at most HASHING_CONCURRENCY computations 
 in a worker (its CPUs by default), HASHING_QUEUE more may wait their turn, and past those a
 check is refused at once with a 503 and `Retry-After` rather than queue without end while
 point lookups wait behind it.
+
+A request takes its place among those first, before any statement: `async with
+passwords.admitted() as hashing:`, and only `hashing` can hash or verify. So a request
+refused for want of room costs no database work (reading the stored hash, the throttle's
+read and write), and no caller can reach argon2 without a place. A refusal is not a failed
+password check: the throttle never hears of it.
 """
+
+from __future__ import annotations
 
 import asyncio
 import ctypes
 import ctypes.util
 import secrets
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Annotated, TypeVar
 
 from argon2 import PasswordHasher, Type
@@ -43,6 +52,8 @@ def _give_hash_memory_back() -> None:
 
 
 class Passwords:
+    """The hasher, and this worker's places for password computations."""
+
     def __init__(self, settings: Settings) -> None:
         _give_hash_memory_back()
         self._hasher = PasswordHasher(
@@ -54,34 +65,58 @@ class Passwords:
         self._nobody = self._hasher.hash(secrets.token_hex(16))
         self._turns = asyncio.Semaphore(settings.hashing_concurrency)
         self._room = settings.hashing_concurrency + settings.hashing_queue
-        self._wanted = 0  # computations running or waiting for a turn
+        self.places_taken = 0  # requests holding a place: computing, waiting a turn, or about to
 
-    async def _bounded(self, compute: Callable[..., T], *args: str) -> T:
-        if self._wanted >= self._room:
+    @asynccontextmanager
+    async def admitted(self) -> AsyncIterator[Hashing]:
+        """A place among the running and waiting computations, held for the block; with no
+        room, a 503 at once."""
+        if self.places_taken >= self._room:
             raise ServiceUnavailable("Too many password checks at once; retry shortly.")
-        self._wanted += 1
+        self.places_taken += 1
+        hashing = Hashing(self)
         try:
-            async with self._turns:
-                return await asyncio.to_thread(compute, *args)
+            yield hashing
         finally:
-            self._wanted -= 1
+            hashing.give_back()
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return self._hasher.check_needs_rehash(password_hash)
+
+
+class Hashing:
+    """A request's place among the password computations (`Passwords.admitted`): the only
+    way to hash or verify. One computation at a time per place."""
+
+    def __init__(self, passwords: Passwords) -> None:
+        self._passwords = passwords
+        self._held = True
+
+    def give_back(self) -> None:
+        """Leave the place before the block ends (a request about to wait for something else)."""
+        if self._held:
+            self._held = False
+            self._passwords.places_taken -= 1
+
+    async def _computed(self, compute: Callable[..., T], *args: str) -> T:
+        if not self._held:
+            raise RuntimeError("a password computation after its place was given back")
+        async with self._passwords._turns:
+            return await asyncio.to_thread(compute, *args)
+
+    async def hash(self, password: str) -> str:
+        return await self._computed(self._passwords._hasher.hash, password)
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        try:
+            return await self._computed(self._passwords._hasher.verify, password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
 
     async def verify_nobody(self, password: str) -> None:
         """Spend the time a verification takes, so that a sign-in naming no account is as
         slow as a wrong password: timing must not tell which accounts exist."""
-        await self.verify(self._nobody, password)
-
-    async def hash(self, password: str) -> str:
-        return await self._bounded(self._hasher.hash, password)
-
-    async def verify(self, password_hash: str, password: str) -> bool:
-        try:
-            return await self._bounded(self._hasher.verify, password_hash, password)
-        except (VerificationError, InvalidHashError):
-            return False
-
-    def needs_rehash(self, password_hash: str) -> bool:
-        return self._hasher.check_needs_rehash(password_hash)
+        await self.verify(self._passwords._nobody, password)
 
 
 async def _passwords(request: Request) -> Passwords:

@@ -25,7 +25,7 @@ from api.config import Settings
 from api.data.db import Session
 from api.data.registry import queries
 from api.http.errors import TooManyRequests
-from api.security.passwords import Passwords
+from api.security.passwords import Hashing
 
 
 class Claim(BaseModel):
@@ -60,7 +60,7 @@ def user_subject(user_id: int) -> str:
 async def check_password(
     db: Session,
     settings: Settings,
-    passwords: Passwords,
+    hashing: Hashing,
     client: IPv4Network | IPv6Network,
     subject: str,
     password_hash: str | None,
@@ -87,9 +87,9 @@ async def check_password(
     if not claim.admitted:
         raise _too_many(claim.retry_after)
     if password_hash is None:
-        await passwords.verify_nobody(password)
+        await hashing.verify_nobody(password)
         return False
-    if not await passwords.verify(password_hash, password):
+    if not await hashing.verify(password_hash, password):
         return False
     await db.run(FORGIVE, client, subject, settings.throttle_address_free_failures)
     return True

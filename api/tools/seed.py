@@ -379,7 +379,8 @@ async def seed(url: str, users: int, posts: int, items: int, log: Callable[[str]
     """Replace the seeded tables' rows at `url` with `users`, `posts` and `items` fresh ones."""
     if users < 1 and (posts or items):
         raise ValueError("posts and items need at least one user to belong to")
-    password_hash = await Passwords(Settings()).hash(SEED_PASSWORD)
+    async with Passwords(Settings()).admitted() as hashing:
+        password_hash = await hashing.hash(SEED_PASSWORD)
     words = list(WORDS)
     database = await Database.open(_seed_settings(url))
     report: list[tuple[str, int, float]] = []

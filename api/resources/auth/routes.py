@@ -45,17 +45,18 @@ async def sign_in(
     """Trade a username (or email) and password for a bearer token (OAuth2 password grant).
     Failures answer as RFC 6749 says; too many from one address are a 429 with Retry-After."""
     settings = request.app.state.settings
-    login = normalized_login(form.username)
-    account = await db.run(FIND_LOGIN, login) if login is not None else None
-    stored = account.password_hash if account is not None else None
-    subject = login_subject(login if login is not None else form.username)
-    # Through the throttle whether the account exists or not, and as slow either way.
-    right = await check_password(db, settings, passwords, client, subject, stored, form.password)
-    if account is None or not right:
-        raise OAuth2Error("invalid_grant", WRONG_CREDENTIALS)
-    if passwords.needs_rehash(account.password_hash):
-        new_hash = await passwords.hash(form.password)
-        await db.run(REHASH_PASSWORD, account.id, new_hash, account.password_hash)
+    async with passwords.admitted() as hashing:  # first: a sign-in refused for want of room costs no statement
+        login = normalized_login(form.username)
+        account = await db.run(FIND_LOGIN, login) if login is not None else None
+        stored = account.password_hash if account is not None else None
+        subject = login_subject(login if login is not None else form.username)
+        # Through the throttle whether the account exists or not, and as slow either way.
+        right = await check_password(db, settings, hashing, client, subject, stored, form.password)
+        if account is None or not right:
+            raise OAuth2Error("invalid_grant", WRONG_CREDENTIALS)
+        if passwords.needs_rehash(account.password_hash):
+            new_hash = await hashing.hash(form.password)
+            await db.run(REHASH_PASSWORD, account.id, new_hash, account.password_hash)
     token = new_token()
     await db.run(CREATE_TOKEN, token_hash(token), account.id, timedelta(seconds=settings.token_ttl_seconds))
     return json(Token(access_token=token, expires_in=settings.token_ttl_seconds), headers=NO_STORE)

@@ -46,14 +46,17 @@ async def create_user(
     # A cheap read first: a taken name costs no hashing. (Not a check-then-insert: the INSERT's
     # unique indexes still decide.) Through answer_once, so a retry of a sign-up that
     # succeeded gets its 201 again, not a 409 for the account it made.
-    taken = await db.run(TAKEN, user.email, user.username)
+    async with passwords.admitted() as hashing:  # first: a sign-up refused for want of room costs no statement
+        taken = await db.run(TAKEN, user.email, user.username)
+        # Before any transaction: it takes a while.
+        password_hash = await hashing.hash(user.password) if taken is None else None
     if taken is not None:
 
         async def refuse() -> tuple[UserPrivate, dict[str, str]]:
             raise Conflict(f"That {taken} is already taken.", field=taken)
 
         return await answer_once(db, request, key, "anonymous", status.HTTP_201_CREATED, refuse)
-    password_hash = await passwords.hash(user.password)  # before any transaction: it takes a while
+    assert password_hash is not None  # hashed when nothing was taken
 
     async def write() -> tuple[UserPrivate, dict[str, str]]:
         # The unique indexes decide, inside the INSERT: no check-then-insert race.
@@ -90,17 +93,20 @@ async def update_me(
 ) -> Response:
     """Change the signed-in user's email, username or password. A new email or password
     needs `current_password`; a new password signs out every other session."""
+    new_hash = None
     if "email" in changes or "password" in changes:
         current = changes.get("current_password")
         refused = Forbidden("Changing the email or password needs the right current_password.")
         if current is None:
             raise refused
-        # The sign-in's throttle: a token holder may not guess the password any faster.
-        stored = await db.run(GET_PASSWORD_HASH, user.id)
-        settings = request.app.state.settings
-        if not await check_password(db, settings, passwords, client, user_subject(user.id), stored, current):
-            raise refused
-    new_hash = await passwords.hash(changes["password"]) if "password" in changes else None
+        async with passwords.admitted() as hashing:  # before reading the hash: refused for want of room, no statement
+            stored = await db.run(GET_PASSWORD_HASH, user.id)
+            # The sign-in's throttle: a token holder may not guess the password any faster.
+            settings = request.app.state.settings
+            if not await check_password(db, settings, hashing, client, user_subject(user.id), stored, current):
+                raise refused
+            if "password" in changes:
+                new_hash = await hashing.hash(changes["password"])
     async with unchanged_since(db, if_match, GET_FOR_UPDATE, user.id, "account"):
         updated = await db.run(
             UPDATE, user.id, changes.get("email"), changes.get("username"), new_hash, token_hash(token)
