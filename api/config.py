@@ -75,6 +75,15 @@ class Settings(BaseSettings):
     throttle_first_delay_seconds: int = Field(default=1, ge=1)
     throttle_max_delay_seconds: int = Field(default=900, ge=1)
     throttle_forget_seconds: int = Field(default=3600, ge=60)
+    # A check asked for while the client's delay runs gets its 429 only after this pause (or the
+    # rest of the delay, if shorter), at most this many held at once per worker; past them, at
+    # once. 0 seconds: at once.
+    throttle_hold_seconds: float = Field(
+        default=1.0, ge=0, le=10, description="seconds a refused client retrying early waits for its 429"
+    )
+    throttle_max_held: int = Field(
+        default=64, ge=0, le=10_000, description="refusals held at once per worker; past them, sent at once"
+    )
     # Peers whose X-Forwarded-For is believed (addresses or CIDRs, comma-separated): the client
     # is the right-most hop that is not one of them. None by default: the socket's peer is the client.
     trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = []

@@ -24,6 +24,7 @@ from api.resources.items import routes as items
 from api.resources.posts import routes as posts
 from api.resources.users import routes as users
 from api.security.passwords import Passwords
+from api.security.throttle import Throttle
 
 # Every resource's router, in the order their routes are tried. A new resource joins here.
 ROUTERS: tuple[APIRouter, ...] = (auth.router, users.router, posts.router, items.router, health.router)
@@ -110,6 +111,7 @@ def create_app(
     app.state.settings = settings
     app.state.draining = draining
     app.state.passwords = Passwords(settings)
+    app.state.throttle = Throttle(settings)
     errors.install(app, settings)
     counted = metrics.install(app)  # /metrics, and what counts every other request
     if settings.cors_origins:  # inside the edge: preflights get a request id, and no database

@@ -1,9 +1,12 @@
 """The password-check throttle: counted per client address, per account and across accounts,
 with a delay that doubles; a stranger's failures never hold up the owner elsewhere; an
 unknown account is throttled exactly like a known one; `current_password` goes through it.
-A check with no room to hash is refused before any statement and counts nothing."""
+A check with no room to hash is refused before any statement and counts nothing; a client
+back before its wait is over is answered only after a pause, a bounded number at once."""
 
 import asyncio
+import time
+from contextlib import asynccontextmanager
 from ipaddress import ip_network
 
 import pytest
@@ -14,6 +17,7 @@ from api.main import create_app
 from tests.accounts import client_at, sign_in
 from tests.conftest import test_queries
 from tests.problems import assert_problem
+from tests.processes import DEADLINE
 from tests.test_auth import hashing_calls, no_room_to_hash  # noqa: F401  (hashing_calls: the fixture)
 
 END_DELAYS = test_queries.nothing("throttle/end_delays")
@@ -21,8 +25,9 @@ AGE_ALL = test_queries.nothing("throttle/age_all")
 
 STRANGER, OWNER = "127.0.0.2", "127.0.0.3"
 # A first delay long enough that none runs out during a test on a busy machine: a test that
-# means time to pass ends the delays itself (END_DELAYS).
-SLOW = {"throttle_first_delay_seconds": 60, "throttle_max_delay_seconds": 3600}
+# means time to pass ends the delays itself (END_DELAYS). Refusals are answered at once here:
+# the pause before them has tests of their own (held_app), and would add up over the others.
+SLOW = {"throttle_first_delay_seconds": 60, "throttle_max_delay_seconds": 3600, "throttle_hold_seconds": 0}
 
 
 @pytest.fixture(scope="module")
@@ -272,3 +277,67 @@ async def test_a_current_password_check_with_no_room_to_hash_reads_no_hash_and_c
     assert "users/get_password_hash" not in sent
     assert not [name for name in sent if name.startswith("throttle/")]
     assert await fail(stranger, "ann", limits.throttle_free_failures) == [400] * limits.throttle_free_failures
+
+
+HOLD = 0.2  # seconds: short, the test waits it out
+
+
+@asynccontextmanager
+async def held_app(settings, **holding):
+    """An app of its own, with SLOW delays and the pause before a refusal as given."""
+    held = create_app(settings.model_copy(update={**SLOW, **holding}))
+    async with LifespanManager(held), client_at(held, STRANGER) as stranger:
+        yield held, stranger
+
+
+async def timed(request):
+    started_at = time.monotonic()
+    response = await request
+    return response, time.monotonic() - started_at
+
+
+async def test_a_client_back_before_its_wait_is_over_is_answered_no_sooner_than_the_hold(settings, limits, ann):
+    async with held_app(settings, throttle_hold_seconds=HOLD) as (held, stranger):
+        free = limits.throttle_free_failures
+        assert await fail(stranger, "ann", free) == [400] * free  # the last one starts a delay
+        early = [await timed(sign_in(stranger, "ann", ann.password)) for _ in range(2)]  # and again, told to wait
+        after = held.state.throttle.answers_held
+
+    for response, elapsed in early:
+        assert_problem(response, 429)
+        assert elapsed >= HOLD
+        # What is left of the first delay (60 s) after the pause.
+        assert 1 <= int(response.headers["retry-after"]) <= limits.throttle_first_delay_seconds
+    assert after == 0
+
+
+async def until_held(throttle, count):
+    deadline = time.monotonic() + DEADLINE
+    while throttle.answers_held < count:
+        assert time.monotonic() < deadline, f"{throttle.answers_held} answers held, not {count}"
+        await asyncio.sleep(0.01)
+
+
+async def test_past_the_held_answers_bound_a_refusal_is_sent_at_once_and_a_client_gone_leaves_its_place(
+    settings, limits, ann
+):
+    # Held far longer than the test lasts: the held requests end only when cancelled.
+    async with held_app(settings, throttle_hold_seconds=10, throttle_max_held=2) as (held, stranger):
+        throttle = held.state.throttle
+        await fail(stranger, "ann", limits.throttle_free_failures)  # the last one starts a delay
+        holding = [asyncio.create_task(sign_in(stranger, "ann", f"early guess {n}")) for n in range(2)]
+        await until_held(throttle, 2)
+        places_while_held = held.state.passwords.places_taken
+
+        past_the_bound = await sign_in(stranger, "ann", ann.password)
+        still_held = [task.done() for task in holding]
+
+        for task in holding:  # as when each client hangs up: the request is cancelled mid-hold
+            task.cancel()
+        await asyncio.gather(*holding, return_exceptions=True)
+        after = throttle.answers_held
+
+    assert_problem(past_the_bound, 429)
+    assert still_held == [False, False]  # answered while both others were held
+    assert places_while_held == 0  # a held answer keeps no place among the password checks
+    assert after == 0

@@ -8,17 +8,35 @@ ever locked.
 
 A check is counted as a failure before it runs (concurrent guesses queue on the row lock
 and cannot outrun the count) and forgiven when it succeeds. A refused check is a 429 with
-`Retry-After`, before any hashing: a flood of guesses costs a row update each, not an
-argon2id computation. The counts live in PostgreSQL, so every worker shares them.
+`Retry-After`, before any hashing: a check asked for while the client's delay runs is
+refused from a plain read, without a write or a row lock, and one that races past that read
+by the write that counts it. The counts live in PostgreSQL, so every worker shares them.
+
+The refusal from the read is sent only after a pause (THROTTLE_HOLD_SECONDS, or the rest of
+the delay if shorter), asleep on a timer: no pool connection, no place among the password
+checks, no CPU. The `Retry-After` sent is what is left of the delay after the pause, so the
+moment the client may try again does not move (a well-behaved client that retried at once
+after the failure that started its delay loses at most a second, as `Retry-After` counts
+whole ones; one that waits for `Retry-After` is never held). A client that comes back
+before its `Retry-After` is hostile by definition, and a flood resends as soon as it is
+answered: answered at once, each refusal only made the flood faster (make bench: 500 to 900
+plain reads a second saturated a worker); held, a flood sends one request per connection
+and pause. At most THROTTLE_MAX_HELD answers are held at once in a worker, past them the
+429 goes at once: holding must never tie up a worker. The refusal from the write is sent at
+once (it comes only to guesses sent together).
 
 The subject of a sign-in is the login as typed, normalized and hashed, whether an account
 has that name or not: a login naming nobody is throttled exactly like one naming somebody,
 so the throttle does not tell which accounts exist.
 """
 
+import asyncio
 import hashlib
+import math
 from ipaddress import IPv4Network, IPv6Network
+from typing import Annotated
 
+from fastapi import Depends, Request
 from pydantic import BaseModel
 
 from api.config import Settings
@@ -57,39 +75,69 @@ def user_subject(user_id: int) -> str:
     return f"user:{user_id}"
 
 
-async def check_password(
-    db: Session,
-    settings: Settings,
-    hashing: Hashing,
-    client: IPv4Network | IPv6Network,
-    subject: str,
-    password_hash: str | None,
-    password: str,
-) -> bool:
-    """Whether `password` matches `password_hash`, through the throttle. With no hash (no
-    such account) the check takes as long as a real one and fails."""
-    # A client already told to wait is answered from a plain read: a flood of refused
-    # guesses takes no row lock and writes nothing (make bench: it held pool connections).
-    waiting = await db.run(WAITING, client, subject)
-    if waiting is not None:
-        raise _too_many(max(waiting, 1))
-    claim = await db.run(
-        CLAIM,
-        client,
-        subject,
-        settings.throttle_free_failures,
-        settings.throttle_address_free_failures,
-        settings.throttle_first_delay_seconds,
-        settings.throttle_max_delay_seconds,
-        settings.throttle_forget_seconds,
-    )
-    assert claim is not None  # a SELECT of two aggregates: one row, always
-    if not claim.admitted:
-        raise _too_many(claim.retry_after)
-    if password_hash is None:
-        await hashing.verify_nobody(password)
-        return False
-    if not await hashing.verify(password_hash, password):
-        return False
-    await db.run(FORGIVE, client, subject, settings.throttle_address_free_failures)
-    return True
+class Throttle:
+    """The throttle's settings, and the refusals it is holding in this worker."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self.answers_held = 0
+
+    async def check_password(
+        self,
+        db: Session,
+        hashing: Hashing,
+        client: IPv4Network | IPv6Network,
+        subject: str,
+        password_hash: str | None,
+        password: str,
+    ) -> bool:
+        """Whether `password` matches `password_hash`, through the throttle. With no hash (no
+        such account) the check takes as long as a real one and fails."""
+        settings = self._settings
+        # A client already told to wait is answered from a plain read: a flood of refused
+        # guesses takes no row lock and writes nothing (make bench: it held pool connections).
+        waiting = await db.run(WAITING, client, subject)
+        if waiting is not None:
+            hashing.give_back()  # a held answer must not keep others from checking passwords
+            held = await self._hold(min(waiting, settings.throttle_hold_seconds))
+            raise _too_many(max(1, math.ceil(waiting - held)))
+        claim = await db.run(
+            CLAIM,
+            client,
+            subject,
+            settings.throttle_free_failures,
+            settings.throttle_address_free_failures,
+            settings.throttle_first_delay_seconds,
+            settings.throttle_max_delay_seconds,
+            settings.throttle_forget_seconds,
+        )
+        assert claim is not None  # a SELECT of two aggregates: one row, always
+        if not claim.admitted:
+            raise _too_many(claim.retry_after)
+        if password_hash is None:
+            await hashing.verify_nobody(password)
+            return False
+        if not await hashing.verify(password_hash, password):
+            return False
+        await db.run(FORGIVE, client, subject, settings.throttle_address_free_failures)
+        return True
+
+    async def _hold(self, seconds: float) -> float:
+        """Sleep before a refusal is sent, unless THROTTLE_MAX_HELD are held already; the
+        seconds it was held."""
+        if seconds <= 0 or self.answers_held >= self._settings.throttle_max_held:
+            return 0.0
+        self.answers_held += 1
+        try:
+            await asyncio.sleep(seconds)
+        finally:  # a request cancelled mid-hold (its client gone) gives its place back too
+            self.answers_held -= 1
+        return seconds
+
+
+async def _throttle(request: Request) -> Throttle:
+    throttle: Throttle = request.app.state.throttle  # set by create_app
+    return throttle
+
+
+ThrottleDep = Annotated[Throttle, Depends(_throttle)]

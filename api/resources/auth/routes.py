@@ -15,7 +15,7 @@ from api.resources.auth.oauth2 import NO_STORE, OAuth2Error, OAuth2ErrorBody, OA
 from api.resources.auth.schemas import Credentials, SignInForm, Token
 from api.resources.users.names import normalized_login
 from api.security.passwords import PasswordsDep
-from api.security.throttle import check_password, login_subject
+from api.security.throttle import ThrottleDep, login_subject
 from api.security.tokens import BearerToken, CurrentUser, new_token, token_hash
 
 router = APIRouter(prefix="/auth", tags=["auth"], responses=problems(503))
@@ -40,7 +40,12 @@ OAUTH2_ERRORS: dict[int | str, dict[str, object]] = {
 
 
 async def sign_in(
-    form: Annotated[SignInForm, Form()], db: Db, passwords: PasswordsDep, client: ClientAddress, request: Request
+    form: Annotated[SignInForm, Form()],
+    db: Db,
+    passwords: PasswordsDep,
+    throttle: ThrottleDep,
+    client: ClientAddress,
+    request: Request,
 ) -> Response:
     """Trade a username (or email) and password for a bearer token (OAuth2 password grant).
     Failures answer as RFC 6749 says; too many from one address are a 429 with Retry-After."""
@@ -51,7 +56,7 @@ async def sign_in(
         stored = account.password_hash if account is not None else None
         subject = login_subject(login if login is not None else form.username)
         # Through the throttle whether the account exists or not, and as slow either way.
-        right = await check_password(db, settings, hashing, client, subject, stored, form.password)
+        right = await throttle.check_password(db, hashing, client, subject, stored, form.password)
         if account is None or not right:
             raise OAuth2Error("invalid_grant", WRONG_CREDENTIALS)
         if passwords.needs_rehash(account.password_hash):

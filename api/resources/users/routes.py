@@ -16,7 +16,7 @@ from api.http.representation import json, no_content
 from api.resources.fields import PathId
 from api.resources.users.schemas import UserCreate, UserPrivate, UserPublic, UsersPublic, UserUpdate
 from api.security.passwords import PasswordsDep
-from api.security.throttle import check_password, user_subject
+from api.security.throttle import ThrottleDep, user_subject
 from api.security.tokens import BearerToken, CurrentUser, token_hash
 
 router = APIRouter(prefix="/users", tags=["users"], responses=problems(422, 503))
@@ -87,8 +87,8 @@ async def update_me(
     token: BearerToken,
     db: Db,
     passwords: PasswordsDep,
+    throttle: ThrottleDep,
     client: ClientAddress,
-    request: Request,
     if_match: IfMatch = None,
 ) -> Response:
     """Change the signed-in user's email, username or password. A new email or password
@@ -102,8 +102,7 @@ async def update_me(
         async with passwords.admitted() as hashing:  # before reading the hash: refused for want of room, no statement
             stored = await db.run(GET_PASSWORD_HASH, user.id)
             # The sign-in's throttle: a token holder may not guess the password any faster.
-            settings = request.app.state.settings
-            if not await check_password(db, settings, hashing, client, user_subject(user.id), stored, current):
+            if not await throttle.check_password(db, hashing, client, user_subject(user.id), stored, current):
                 raise refused
             if "password" in changes:
                 new_hash = await hashing.hash(changes["password"])
