@@ -8,13 +8,17 @@ another from 127.0.0.1, first alone, then while `--flooders` connections post wr
 passwords to `/auth/token` as fast as they are answered, from other loopback addresses
 (127.0.0.2, 127.0.0.3 …: distinct clients to the throttle). Printed: the probe's p50 and p99
 alone and under the flood, their ratio (the target is 1.5 × at most), and how the flood was
-answered (400: checked and wrong, 429: throttled before any hashing, 503: hashing at its
-bound). Three set-ups:
+answered (400: checked and wrong; 429: throttled before any hashing, held THROTTLE_HOLD_SECONDS
+when the client came back while its delay ran; 503: no room among HASHING_CONCURRENCY +
+HASHING_QUEUE, refused before any statement). Three set-ups:
 
 - as shipped, the flood from 8 addresses: the throttle stops each after its free failures;
 - as shipped, the flood from 200 addresses (the throttle barely applies: a botnet), where
   the bound on hashing (HASHING_CONCURRENCY, HASHING_QUEUE) is what protects the probe;
 - neither bound (throttle and hashing limits set out of reach), as before them.
+
+Settings in the environment reach the server (`HASHING_CONCURRENCY=2 python -m
+tests.bench.signin_flood`), except where a set-up sets its own.
 
 The flood's clients run in a process of their own, on the same 2 cores as the server: the figures
 compare set-ups with each other, they are not the service's capacity. Figures only, no
