@@ -75,14 +75,14 @@ class Settings(BaseSettings):
     throttle_first_delay_seconds: int = Field(default=1, ge=1)
     throttle_max_delay_seconds: int = Field(default=900, ge=1)
     throttle_forget_seconds: int = Field(default=3600, ge=60)
-    # A check asked for while the client's delay runs gets its 429 only after this pause (or the
-    # rest of the delay, if shorter), at most this many held at once per worker; past them, at
-    # once. 0 seconds: at once.
+    # Refusals to password checks (a 429 to a client back while its delay runs, a 503 for want
+    # of hashing room) are sent after this pause, at most this many held at once per worker
+    # and never more than half of max_connections; past them, at once (api/security/holding.py).
     throttle_hold_seconds: float = Field(
-        default=1.0, ge=0, le=10, description="seconds a refused client retrying early waits for its 429"
+        default=1.0, ge=0, le=10, description="seconds a password-check refusal waits before it is sent; 0: at once"
     )
     throttle_max_held: int = Field(
-        default=64, ge=0, le=10_000, description="refusals held at once per worker; past them, sent at once"
+        default=500, ge=0, le=10_000, description="refusals held at once per worker (at most MAX_CONNECTIONS / 2)"
     )
     # Peers whose X-Forwarded-For is believed (addresses or CIDRs, comma-separated): the client
     # is the right-most hop that is not one of them. None by default: the socket's peer is the client.
@@ -90,7 +90,7 @@ class Settings(BaseSettings):
 
     # Password hashing is CPU-bound and costly by design: at most this many argon2id
     # computations run at once in a worker, this many more may wait, and beyond them a check
-    # is answered 503 at once, before any statement.
+    # is answered 503 before any statement (after the refusals' pause).
     hashing_concurrency: int = Field(
         default_factory=lambda: max(1, available_cpus() // 2),
         ge=1,

@@ -23,6 +23,7 @@ from api.resources.health import routes as health
 from api.resources.items import routes as items
 from api.resources.posts import routes as posts
 from api.resources.users import routes as users
+from api.security.holding import Holding
 from api.security.passwords import Passwords
 from api.security.throttle import Throttle
 
@@ -110,8 +111,9 @@ def create_app(
     )
     app.state.settings = settings
     app.state.draining = draining
-    app.state.passwords = Passwords(settings)
-    app.state.throttle = Throttle(settings)
+    holding = app.state.holding = Holding.from_settings(settings)  # refusals held before they are sent
+    app.state.passwords = Passwords(settings, holding)
+    app.state.throttle = Throttle(settings, holding)
     errors.install(app, settings)
     counted = metrics.install(app)  # /metrics, and what counts every other request
     if settings.cors_origins:  # inside the edge: preflights get a request id, and no database

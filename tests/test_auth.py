@@ -4,7 +4,11 @@ throttle has tests/test_throttle.py.)"""
 
 import asyncio
 import hashlib
+import os
 import platform
+import sys
+import threading
+import time
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import httpx
@@ -282,12 +286,28 @@ async def test_a_check_past_the_running_and_the_waiting_ones_is_refused_at_once(
     assert passwords.places_taken == 0  # each gave its place back
 
 
-async def test_a_sign_up_with_no_room_to_hash_is_a_503_before_any_statement(app, client, statements, settings):
+async def test_a_sign_up_with_no_room_to_hash_is_a_503_before_any_statement_after_a_pause(
+    app, client, statements, settings
+):
     body = {"email": "cid@example.com", "username": "cid", "password": "cid's passphrase"}
     async with no_room_to_hash(app), statements.recording() as sent:
+        started_at = time.monotonic()
         refused = await client.post("/users/", json=body)
+        elapsed = time.monotonic() - started_at
 
     assert assert_problem(refused, 503)["detail"] == "Too many password checks at once; retry shortly."
     assert refused.headers["retry-after"] == str(settings.retry_after)
     assert sent == []
+    assert elapsed >= settings.throttle_hold_seconds > 0  # held as shipped (api/security/holding.py)
+    assert app.state.holding.held == 0
     assert (await client.post("/users/", json=body)).status_code == 201  # room again: nothing was taken
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread CPU priority is Linux's")
+async def test_hashing_runs_at_the_lowest_cpu_priority(client):
+    await new_account(client, "dee")  # a hash, on the app's hashing threads
+
+    hashing_threads = [thread for thread in threading.enumerate() if thread.name.startswith("argon2id")]
+
+    assert hashing_threads
+    assert {os.getpriority(os.PRIO_PROCESS, thread.native_id) for thread in hashing_threads} == {19}

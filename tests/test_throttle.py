@@ -301,7 +301,7 @@ async def test_a_client_back_before_its_wait_is_over_is_answered_no_sooner_than_
         free = limits.throttle_free_failures
         assert await fail(stranger, "ann", free) == [400] * free  # the last one starts a delay
         early = [await timed(sign_in(stranger, "ann", ann.password)) for _ in range(2)]  # and again, told to wait
-        after = held.state.throttle.answers_held
+        after = held.state.holding.held
 
     for response, elapsed in early:
         assert_problem(response, 429)
@@ -311,10 +311,10 @@ async def test_a_client_back_before_its_wait_is_over_is_answered_no_sooner_than_
     assert after == 0
 
 
-async def until_held(throttle, count):
+async def until_held(holding, count):
     deadline = time.monotonic() + DEADLINE
-    while throttle.answers_held < count:
-        assert time.monotonic() < deadline, f"{throttle.answers_held} answers held, not {count}"
+    while holding.held < count:
+        assert time.monotonic() < deadline, f"{holding.held} answers held, not {count}"
         await asyncio.sleep(0.01)
 
 
@@ -323,21 +323,42 @@ async def test_past_the_held_answers_bound_a_refusal_is_sent_at_once_and_a_clien
 ):
     # Held far longer than the test lasts: the held requests end only when cancelled.
     async with held_app(settings, throttle_hold_seconds=10, throttle_max_held=2) as (held, stranger):
-        throttle = held.state.throttle
+        holding = held.state.holding
         await fail(stranger, "ann", limits.throttle_free_failures)  # the last one starts a delay
-        holding = [asyncio.create_task(sign_in(stranger, "ann", f"early guess {n}")) for n in range(2)]
-        await until_held(throttle, 2)
+        early = [asyncio.create_task(sign_in(stranger, "ann", f"early guess {n}")) for n in range(2)]
+        await until_held(holding, 2)
         places_while_held = held.state.passwords.places_taken
 
         past_the_bound = await sign_in(stranger, "ann", ann.password)
-        still_held = [task.done() for task in holding]
+        still_held = [task.done() for task in early]
 
-        for task in holding:  # as when each client hangs up: the request is cancelled mid-hold
+        for task in early:  # as when each client hangs up: the request is cancelled mid-hold
             task.cancel()
-        await asyncio.gather(*holding, return_exceptions=True)
-        after = throttle.answers_held
+        await asyncio.gather(*early, return_exceptions=True)
+        after = holding.held
 
     assert_problem(past_the_bound, 429)
     assert still_held == [False, False]  # answered while both others were held
     assert places_while_held == 0  # a held answer keeps no place among the password checks
+    assert after == 0
+
+
+async def test_a_503_for_want_of_room_is_held_too_never_past_half_the_connections(settings, ann):
+    # Held answers count against uvicorn's MAX_CONNECTIONS: however many may be held, half of
+    # them at most are, and past that the refusal goes at once.
+    many_held = {"throttle_hold_seconds": 10, "throttle_max_held": 500, "max_connections": 4}
+    async with held_app(settings, **many_held) as (held, stranger), no_room_to_hash(held):
+        holding = held.state.holding
+        waiting = [asyncio.create_task(sign_in(stranger, "ann", f"a wrong guess {n}")) for n in range(2)]
+        await until_held(holding, 2)
+        past_the_bound = await sign_in(stranger, "ann", ann.password)
+        still_held = [task.done() for task in waiting]
+        for task in waiting:
+            task.cancel()
+        await asyncio.gather(*waiting, return_exceptions=True)
+        after = holding.held
+
+    assert holding.most == 2
+    assert_problem(past_the_bound, 503)
+    assert still_held == [False, False]
     assert after == 0

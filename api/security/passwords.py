@@ -3,12 +3,19 @@
 Hashing takes tens of milliseconds of CPU by design; run on the event loop it would stall
 every other request, so it runs in a worker thread (argon2 releases the GIL). It is also the
 cheapest way to make a server busy: so at most HASHING_CONCURRENCY computations run at once
-in a worker, HASHING_QUEUE more may wait their turn, and past those a check is refused at
-once with a 503 and `Retry-After` rather than queue without end while point lookups wait
-behind it. By default half the worker's CPUs hash (at least one): the other half stays free
+in a worker, HASHING_QUEUE more may wait their turn, and past those a check is refused with
+a 503 and `Retry-After` rather than queue without end while point lookups wait behind it.
+The refusal is sent after a pause (api/security/holding.py): nothing waits for hashing, but
+a flood that resends as soon as it is answered is not answered at once. By default half
+the worker's CPUs hash (at least one): the other half stays free
 for the event loop, which serves everything else. With every CPU hashing under a flood of
 sign-ins, a point lookup's median on 2 cores rose to 2.1 to 2.9 times its unloaded figure;
 with half, to 1.4 to 1.5 times (make bench).
+
+The computations run on threads of their own at the lowest CPU priority (nice 19, on Linux,
+where each thread has its own): when serving wants a CPU, the scheduler gives it the CPU,
+and hashing takes what is left. Under a flood of sign-ins the hashing goes slower, not the
+point lookups beside it; on an idle machine it goes as fast as before.
 
 A request takes its place among those first, before any statement: `async with
 passwords.admitted() as hashing:`, and only `hashing` can hash or verify. So a request
@@ -22,9 +29,12 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import ctypes.util
+import os
 import secrets
+import threading
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager, suppress
 from typing import Annotated, TypeVar
 
 from argon2 import PasswordHasher, Type
@@ -33,11 +43,13 @@ from fastapi import Depends, Request
 
 from api.config import Settings
 from api.http.errors import ServiceUnavailable
+from api.security.holding import Holding
 
 T = TypeVar("T")
 
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter (malloc.h)
 OWN_MAPPING_FROM = 1 << 20  # bytes: blocks this large get a mapping of their own
+LOWEST_PRIORITY = 19  # nice
 
 
 def _give_hash_memory_back() -> None:
@@ -54,11 +66,20 @@ def _give_hash_memory_back() -> None:
         mallopt(M_MMAP_THRESHOLD, OWN_MAPPING_FROM)
 
 
+def _yield_to_serving() -> None:
+    """Run this hashing thread at the lowest priority. Linux gives each thread a nice value
+    of its own (its native id names it); raising one's own needs no privilege. Elsewhere, or
+    where refused, the thread keeps the process's priority."""
+    with suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOWEST_PRIORITY)
+
+
 class Passwords:
     """The hasher, and this worker's places for password computations."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, holding: Holding | None = None) -> None:
         _give_hash_memory_back()
+        self._holding = holding or Holding()  # where a refusal waits before it is sent
         self._hasher = PasswordHasher(
             time_cost=settings.argon2_time_cost,
             memory_cost=settings.argon2_memory_kib,
@@ -67,14 +88,19 @@ class Passwords:
         )
         self._nobody = self._hasher.hash(secrets.token_hex(16))
         self._turns = asyncio.Semaphore(settings.hashing_concurrency)
+        # Made as needed, one per turn; they end when the app goes (the executor's own doing).
+        self._threads = ThreadPoolExecutor(
+            settings.hashing_concurrency, thread_name_prefix="argon2id", initializer=_yield_to_serving
+        )
         self._room = settings.hashing_concurrency + settings.hashing_queue
         self.places_taken = 0  # requests holding a place: computing, waiting a turn, or about to
 
     @asynccontextmanager
     async def admitted(self) -> AsyncIterator[Hashing]:
         """A place among the running and waiting computations, held for the block; with no
-        room, a 503 at once."""
+        room, a 503 (after a pause: api/security/holding.py)."""
         if self.places_taken >= self._room:
+            await self._holding.hold()
             raise ServiceUnavailable("Too many password checks at once; retry shortly.")
         self.places_taken += 1
         hashing = Hashing(self)
@@ -104,8 +130,9 @@ class Hashing:
     async def _computed(self, compute: Callable[..., T], *args: str) -> T:
         if not self._held:
             raise RuntimeError("a password computation after its place was given back")
-        async with self._passwords._turns:
-            return await asyncio.to_thread(compute, *args)
+        passwords = self._passwords
+        async with passwords._turns:
+            return await asyncio.get_running_loop().run_in_executor(passwords._threads, compute, *args)
 
     async def hash(self, password: str) -> str:
         return await self._computed(self._passwords._hasher.hash, password)

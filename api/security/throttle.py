@@ -12,25 +12,17 @@ and cannot outrun the count) and forgiven when it succeeds. A refused check is a
 refused from a plain read, without a write or a row lock, and one that races past that read
 by the write that counts it. The counts live in PostgreSQL, so every worker shares them.
 
-The refusal from the read is sent only after a pause (THROTTLE_HOLD_SECONDS, or the rest of
-the delay if shorter), asleep on a timer: no pool connection, no place among the password
-checks, no CPU. The `Retry-After` sent is what is left of the delay after the pause, so the
-moment the client may try again does not move (a well-behaved client that retried at once
-after the failure that started its delay loses at most a second, as `Retry-After` counts
-whole ones; one that waits for `Retry-After` is never held). A client that comes back
-before its `Retry-After` is hostile by definition, and a flood resends as soon as it is
-answered: answered at once, each refusal only made the flood faster (make bench: 500 to 900
-plain reads a second saturated a worker); held, a flood sends one request per connection
-and pause. At most THROTTLE_MAX_HELD answers are held at once in a worker, past them the
-429 goes at once: holding must never tie up a worker. The refusal from the write is sent at
-once (it comes only to guesses sent together).
+The refusal from the read is sent only after a pause (api/security/holding.py), or the rest
+of the delay if shorter, and the `Retry-After` sent is what is left of the delay after it,
+so the moment the client may try again does not move. Answered at once, each refusal only
+made the flood faster (make bench: 500 to 900 plain reads a second saturated a worker). The
+refusal from the write is sent at once: it comes only to guesses sent together.
 
 The subject of a sign-in is the login as typed, normalized and hashed, whether an account
 has that name or not: a login naming nobody is throttled exactly like one naming somebody,
 so the throttle does not tell which accounts exist.
 """
 
-import asyncio
 import hashlib
 import math
 from ipaddress import IPv4Network, IPv6Network
@@ -43,6 +35,7 @@ from api.config import Settings
 from api.data.db import Session
 from api.data.registry import queries
 from api.http.errors import TooManyRequests
+from api.security.holding import Holding
 from api.security.passwords import Hashing
 
 
@@ -76,11 +69,11 @@ def user_subject(user_id: int) -> str:
 
 
 class Throttle:
-    """The throttle's settings, and the refusals it is holding in this worker."""
+    """The throttle's settings, and where its refusals are held in this worker."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, holding: Holding) -> None:
         self._settings = settings
-        self.answers_held = 0
+        self._holding = holding
 
     async def check_password(
         self,
@@ -99,7 +92,7 @@ class Throttle:
         waiting = await db.run(WAITING, client, subject)
         if waiting is not None:
             hashing.give_back()  # a held answer must not keep others from checking passwords
-            held = await self._hold(min(waiting, settings.throttle_hold_seconds))
+            held = await self._holding.hold(longest=waiting)
             raise _too_many(max(1, math.ceil(waiting - held)))
         claim = await db.run(
             CLAIM,
@@ -121,18 +114,6 @@ class Throttle:
             return False
         await db.run(FORGIVE, client, subject, settings.throttle_address_free_failures)
         return True
-
-    async def _hold(self, seconds: float) -> float:
-        """Sleep before a refusal is sent, unless THROTTLE_MAX_HELD are held already; the
-        seconds it was held."""
-        if seconds <= 0 or self.answers_held >= self._settings.throttle_max_held:
-            return 0.0
-        self.answers_held += 1
-        try:
-            await asyncio.sleep(seconds)
-        finally:  # a request cancelled mid-hold (its client gone) gives its place back too
-            self.answers_held -= 1
-        return seconds
 
 
 async def _throttle(request: Request) -> Throttle:

@@ -10,7 +10,7 @@ passwords to `/auth/token` as fast as they are answered, from other loopback add
 alone and under the flood, their ratio (the target is 1.5 × at most), and how the flood was
 answered (400: checked and wrong; 429: throttled before any hashing, held THROTTLE_HOLD_SECONDS
 when the client came back while its delay ran; 503: no room among HASHING_CONCURRENCY +
-HASHING_QUEUE, refused before any statement). Three set-ups:
+HASHING_QUEUE, refused before any statement, held as the 429 is). Three set-ups:
 
 - as shipped, the flood from 8 addresses: the throttle stops each after its free failures;
 - as shipped, the flood from 200 addresses (the throttle barely applies: a botnet), where
