@@ -57,7 +57,7 @@ async def until_logged(process: subprocess.Popen, text: str, times: int = 1) -> 
         lines: list[str] = []
         for line in iter(process.stdout.readline, b""):
             lines.append(line.decode())
-            if sum(text in seen for seen in lines) == times:
+            if text in lines[-1] and "".join(lines).count(text) >= times:
                 break
         return "".join(lines)
 

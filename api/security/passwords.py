@@ -7,8 +7,8 @@ in a worker, HASHING_QUEUE more may wait their turn, and past those a check is r
 a 503 and `Retry-After` rather than queue without end while point lookups wait behind it.
 The refusal is sent after a pause (api/security/holding.py): nothing waits for hashing, but
 a flood that resends as soon as it is answered is not answered at once. By default half
-the worker's CPUs hash (at least one): the other half stays free
-for the event loop, which serves everything else. With every CPU hashing under a flood of
+the worker's CPUs hash (at least one): the other half stays free for the event loop, which
+serves everything else. With every CPU hashing under a flood of
 sign-ins, a point lookup's median on 2 cores rose to 2.1 to 2.9 times its unloaded figure;
 with half, to 1.4 to 1.5 times (make bench).
 
@@ -87,8 +87,8 @@ class Passwords:
             type=Type.ID,
         )
         self._nobody = self._hasher.hash(secrets.token_hex(16))
-        self._turns = asyncio.Semaphore(settings.hashing_concurrency)
-        # Made as needed, one per turn; they end when the app goes (the executor's own doing).
+        # One thread per computation at once, made as needed; the rest queue in arrival order
+        # (a queued one whose request is cancelled never runs). They end when the app goes.
         self._threads = ThreadPoolExecutor(
             settings.hashing_concurrency, thread_name_prefix="argon2id", initializer=_yield_to_serving
         )
@@ -130,9 +130,7 @@ class Hashing:
     async def _computed(self, compute: Callable[..., T], *args: str) -> T:
         if not self._held:
             raise RuntimeError("a password computation after its place was given back")
-        passwords = self._passwords
-        async with passwords._turns:
-            return await asyncio.get_running_loop().run_in_executor(passwords._threads, compute, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._passwords._threads, compute, *args)
 
     async def hash(self, password: str) -> str:
         return await self._computed(self._passwords._hasher.hash, password)
