@@ -25,7 +25,7 @@ from api.fastpath.versions import untested
 from api.main import create_app
 from api.tools import migrate
 from api.tools.database import scratch_database
-from tests import ordering
+from tests import ordering, progress
 from tests.accounts import Account, new_account
 from tests.clusters import Cluster, PgBouncer
 from tests.queries import test_queries
@@ -42,8 +42,13 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     ordering.count_time(report)
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    progress.database_starting(session, through_pgbouncer=THROUGH_PGBOUNCER)
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     ordering.keep_times(session.config)
+    progress.database_done()
 
 
 def pytest_report_header(config: pytest.Config) -> str:
