@@ -134,6 +134,7 @@ def create_app(
         traced=telemetry["tracing"],
         consistency_cookie=settings.consistency_cookie,
         draining=draining,
+        cors_origins=settings.cors_origins,
     )
     docs.install(app)
     openapi.install(app, server_timing=settings.server_timing, consistency_cookie=settings.consistency_cookie)

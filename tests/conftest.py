@@ -125,6 +125,19 @@ async def both(settings: Settings) -> AsyncIterator[dict[str, FastAPI]]:
         yield apps
 
 
+# The one origin whose pages the `listing_an_origin` app lets write and read (CORS_ORIGINS).
+LISTED_ORIGIN = "https://app.example.com"
+
+
+@pytest.fixture(scope="module")
+async def listing_an_origin(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of an app whose CORS_ORIGINS is LISTED_ORIGIN."""
+    app = create_app(settings.model_copy(update={"cors_origins": [LISTED_ORIGIN]}))
+    transport = httpx.ASGITransport(app=app)
+    async with LifespanManager(app), httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
 @pytest.fixture
 def db(app: FastAPI) -> Session:
     """Direct access to the test database, for checking what a request did (or did not) write."""

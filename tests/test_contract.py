@@ -32,6 +32,8 @@ from tests.problems import assert_problem
 ROOT = Path(__file__).resolve().parent.parent
 OPERATIONS = [(path, method) for path, operations in inventory.document()["paths"].items() for method in operations]
 MISSING_ID = 2**53 - 1
+# What a browser sends with a write from a page on an origin the service does not list.
+CROSS_ORIGIN_PAGE = {"Origin": "https://elsewhere.example", "Sec-Fetch-Site": "cross-site"}
 
 
 def _operation(path: str, method: str) -> dict[str, Any]:
@@ -104,6 +106,8 @@ async def _variants(client: httpx.AsyncClient, path: str, method: str, account: 
         await send(inventory.with_id(path, MISSING_ID), **body)
     if "{" in path and method in ("patch", "delete") and "403" in operation["responses"]:
         await send(headers=other.headers, **body)
+    if method != "get":
+        await send(headers={**signed, **CROSS_ORIGIN_PAGE}, **body)
     if "If-Match" in params:
         await send(headers={**signed, "If-Match": '"stale"'}, **body)
     if "limit" in params:

@@ -1,24 +1,8 @@
 """Browser pages on the origins in CORS_ORIGINS may call the API, with Starlette's CORS
 middleware; others may not; preflights never reach the database."""
 
-from collections.abc import AsyncIterator
-
-import httpx
-import pytest
-from asgi_lifespan import LifespanManager
-
-from api.config import Settings
-from api.main import EXPOSED_HEADERS, create_app
-
-ALLOWED = "https://app.example.com"
-
-
-@pytest.fixture(scope="module")
-async def browser_facing(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings.model_copy(update={"cors_origins": [ALLOWED]}))
-    transport = httpx.ASGITransport(app=app)
-    async with LifespanManager(app), httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        yield client
+from api.main import EXPOSED_HEADERS
+from tests.conftest import LISTED_ORIGIN as ALLOWED
 
 
 def _preflight(origin: str) -> dict[str, str]:
@@ -29,9 +13,9 @@ def _preflight(origin: str) -> dict[str, str]:
     }
 
 
-async def test_a_preflight_from_a_listed_origin_is_allowed_without_a_database(browser_facing, statements):
+async def test_a_preflight_from_a_listed_origin_is_allowed_without_a_database(listing_an_origin, statements):
     async with statements.recording() as sent:
-        response = await browser_facing.options("/items/", headers=_preflight(ALLOWED))
+        response = await listing_an_origin.options("/items/", headers=_preflight(ALLOWED))
 
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] == ALLOWED
@@ -42,15 +26,15 @@ async def test_a_preflight_from_a_listed_origin_is_allowed_without_a_database(br
     assert sent == []
 
 
-async def test_a_preflight_from_another_origin_is_refused(browser_facing):
-    response = await browser_facing.options("/items/", headers=_preflight("https://evil.example"))
+async def test_a_preflight_from_another_origin_is_refused(listing_an_origin):
+    response = await listing_an_origin.options("/items/", headers=_preflight("https://evil.example"))
 
     assert response.status_code == 400
     assert "access-control-allow-origin" not in response.headers
 
 
-async def test_answers_to_a_listed_origin_expose_the_headers_a_client_reads(browser_facing):
-    response = await browser_facing.get("/items/", headers={"Origin": ALLOWED})
+async def test_answers_to_a_listed_origin_expose_the_headers_a_client_reads(listing_an_origin):
+    response = await listing_an_origin.get("/items/", headers={"Origin": ALLOWED})
 
     assert response.headers["access-control-allow-origin"] == ALLOWED
     exposed = {name.strip().lower() for name in response.headers["access-control-expose-headers"].split(",")}
@@ -63,11 +47,11 @@ async def test_without_cors_origins_no_answer_allows_another_origin(client):
     assert "access-control-allow-origin" not in response.headers
 
 
-async def test_a_304_to_a_listed_origin_keeps_the_cors_headers(browser_facing):
+async def test_a_304_to_a_listed_origin_keeps_the_cors_headers(listing_an_origin):
     """Without them a browser takes the 304 for a failed fetch (tests/test_browser.py saw it)."""
-    read = await browser_facing.get("/items/", headers={"Origin": ALLOWED})
+    read = await listing_an_origin.get("/items/", headers={"Origin": ALLOWED})
 
-    again = await browser_facing.get("/items/", headers={"Origin": ALLOWED, "If-None-Match": read.headers["etag"]})
+    again = await listing_an_origin.get("/items/", headers={"Origin": ALLOWED, "If-None-Match": read.headers["etag"]})
 
     assert again.status_code == 304
     assert again.headers["access-control-allow-origin"] == ALLOWED

@@ -10,6 +10,8 @@ in its own module; this layer only reads the request's headers once and applies 
 - metrics (api/observability/metrics.py): every request counted and timed under its route template;
 - conditional GET (api/http/conditional.py): 304 for an If-None-Match that names the answer's ETag;
 - the body limit (api/http/body_limit.py): 413 for a body over MAX_BODY_BYTES, before it is read;
+- cross-origin writes (api/http/cross_origin.py): 403 for a write from a browser page on an
+  origin not in CORS_ORIGINS, before it runs;
 - methods (api/http/methods.py): HEAD answered as GET without the body, OPTIONS with `Allow`,
   redirects with a relative Location;
 - `X-Content-Type-Options: nosniff` on every answer: a browser takes each as the type it
@@ -25,12 +27,13 @@ in its own module; this layer only reads the request's headers once and applies 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from time import perf_counter
 
 from opentelemetry import trace
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.http import body_limit, conditional, consistency, methods, request_id
+from api.http import body_limit, conditional, consistency, cross_origin, methods, request_id
 from api.http.draining import Draining
 from api.http.errors import internal_error
 from api.observability import statements
@@ -56,6 +59,7 @@ class EdgeMiddleware:
         traced: bool = False,
         consistency_cookie: bool = False,
         draining: Draining | None = None,
+        cors_origins: Iterable[str] = (),
     ) -> None:
         self.app = app
         self.metrics = metrics
@@ -64,12 +68,13 @@ class EdgeMiddleware:
         self.traced = traced
         self.consistency_cookie = consistency_cookie
         self.draining = draining or Draining()
+        self.writing_origins = cross_origin.trusted(cors_origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        sent_id = length = wanted = preflight = token = cookies = None
+        sent_id = length = wanted = preflight = token = cookies = origin = site = host = None
         for name, value in scope["headers"]:  # lower-case names (ASGI)
             if name == request_id.HEADER:
                 sent_id = value
@@ -83,6 +88,12 @@ class EdgeMiddleware:
                 token = value
             elif name == consistency.COOKIE_HEADER:
                 cookies = value
+            elif name == cross_origin.HOST:
+                host = value
+            elif name == cross_origin.ORIGIN:
+                origin = value
+            elif name == cross_origin.SEC_FETCH_SITE:
+                site = value
         method = scope["method"]
         head = method == "HEAD"
         app_scope = {**scope, "method": "GET"} if head else scope  # the server's own scope stays HEAD
@@ -128,6 +139,9 @@ class EdgeMiddleware:
         try:
             if body_limit.declared_too_large(length, self.max_body_bytes):
                 await body_limit.refusal(self.max_body_bytes)(scope, receive, send_out)
+                return
+            if cross_origin.refused(method, origin, site, host, self.writing_origins):
+                await cross_origin.refusal()(scope, receive, send_out)
                 return
             if method == "OPTIONS" and preflight is None and (allowed := methods.options(scope["app"], scope["path"])):
                 await allowed(scope, receive, send_out)

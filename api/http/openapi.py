@@ -29,7 +29,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 
 from api.data.table_comments import comments
-from api.http import consistency, headers, links
+from api.http import consistency, cross_origin, headers, links
 from api.http.errors import PROBLEM_JSON, Problem, ValidationProblem, title
 
 DESCRIPTIONS = {
@@ -231,6 +231,30 @@ def _consistency_declared(document: dict[str, Any], cookie: bool = False) -> dic
     return document
 
 
+CROSS_ORIGIN = "a write from a browser page on an origin not in CORS_ORIGINS"
+
+
+def _cross_origin_writes_refused(document: dict[str, Any]) -> dict[str, Any]:
+    """The edge answers 403 to a write from a page on another origin, before any route runs
+    (api/http/cross_origin.py): declared on every write, beside the owner's 403 where there is one."""
+    for path in document["paths"].values():
+        for method, operation in path.items():
+            if method not in WRITES:
+                continue
+            responses = operation.setdefault("responses", {})
+            if "403" in responses:
+                responses["403"]["description"] += f"; or {CROSS_ORIGIN}"
+                continue
+            example = {"type": "about:blank", "title": title(403), "status": 403, "detail": cross_origin.DETAIL}
+            responses["403"] = {
+                "description": CROSS_ORIGIN[0].upper() + CROSS_ORIGIN[1:],
+                "content": {
+                    PROBLEM_JSON: {"schema": {"$ref": f"#/components/schemas/{Problem.__name__}"}, "example": example}
+                },
+            }
+    return document
+
+
 def _optional_is_absent(document: dict[str, Any]) -> dict[str, Any]:
     """`T | None` parameters published as `T`: leaving one out is how a client says None."""
     for path in document["paths"].values():
@@ -277,6 +301,7 @@ def install(app: FastAPI, server_timing: bool = True, consistency_cookie: bool =
                 servers=app.servers or SERVERS,
             )
             document = _optional_is_absent(_errors_as_problems(_without_fastapis_422(document)))
+            document = _cross_origin_writes_refused(document)
             published = operations(app)
             document = links.declare(headers.declare(document, published), published)
             document = _consistency_declared(_described_by_the_dba(document), consistency_cookie)
