@@ -12,17 +12,22 @@ from typing import Any
 
 import httpx
 import pytest
+from asgi_lifespan import LifespanManager
 
+from api.config import Settings
 from api.data.db import Session
+from api.main import create_app
 from api.observability.logs import JsonFormatter
 from tests import inventory
 from tests.accounts import new_account, sign_in
 from tests.processes import DEADLINE, started, until_answered
+from tests.queries import test_queries
 from tests.test_auth import TOKEN_HASHES
 from tests.test_users import PASSWORD_HASH
 
 MARK = f"zq{secrets.token_hex(6)}"  # in every value sent: found in a log line, it leaked
 KEY = f"key-{secrets.token_hex(8)}"  # an Idempotency-Key the store takes, without the mark
+CURRENT_SETTING = test_queries.value("settings/current", str)
 
 
 async def stored_secrets(db: Session, user_id: int) -> list[str]:
@@ -199,3 +204,28 @@ async def test_no_line_the_running_server_writes_carries_a_value_a_client_sent(d
     assert process.returncode == 0, output
     leaks = [line for line in output.splitlines() if any(value in line for value in sent)]
     assert not leaks, leaks
+
+
+@pytest.mark.skipif(
+    Settings().database_url is not None, reason="the suite runs on DATABASE_URL's server, not the embedded one"
+)
+async def test_the_embedded_server_logs_errors_without_the_rows_they_quote(db):
+    assert await db.run(CURRENT_SETTING, "log_error_verbosity") == "terse"
+
+
+async def test_a_unique_violation_reaches_the_servers_own_log_without_the_value(cluster, cluster_url):
+    """PostgreSQL's log, which the DBA reads: an email changed to one taken (the UPDATE meets
+    the unique index, no read before it) is logged by the constraint it broke, never with its
+    DETAIL, `Key (lower(email))=(…) already exists`."""
+    mark = f"zq{secrets.token_hex(6)}"
+    app = create_app(Settings(database_url=cluster_url, _env_file=None))
+    transport = httpx.ASGITransport(app=app)
+    async with LifespanManager(app), httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        ann, bob = await new_account(client, f"ann{mark}"), await new_account(client, f"bob{mark}")
+        taken = {"email": ann.email, "current_password": bob.password}
+        changed = await client.patch("/users/me", json=taken, headers=bob.headers)
+    logged = cluster.log.read_text(errors="replace")
+
+    assert changed.status_code == 409, changed.text
+    assert 'duplicate key value violates unique constraint "users_email_key"' in logged
+    assert mark not in logged
