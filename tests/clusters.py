@@ -71,6 +71,7 @@ SERVER_SETTINGS = {
     "max_connections": "50",
     "logging_collector": "off",
     "shared_preload_libraries": "'pg_stat_statements'",  # make stats' source (tests/test_stats.py)
+    "log_error_verbosity": "terse",  # no DETAIL quoting a row's values (tests/test_log_privacy.py)
 }
 HBA = """\
 local all         all              trust

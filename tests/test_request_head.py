@@ -1,13 +1,14 @@
 """What the server reads before a request reaches the app, tried on a real uvicorn process
 over real sockets (api/http/request_head.py, api/tools/serve.py): a 32 MB header, a
 hundreds of headers, a client trickling its header lines, one sending nothing, an idle
-kept-alive connection, more connections than a worker takes. Small limits, so that each
-case takes a second or two."""
+kept-alive connection, more connections than a worker takes, a request the parser cannot
+read. Small limits, so that each case takes a second or two."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +23,7 @@ LIMITS = {
     "HEADER_TIMEOUT": "1.5",
     "KEEP_ALIVE_TIMEOUT": "1",
     "MAX_CONNECTIONS": "6",
+    "RETRY_AFTER": "7",
 }
 HEAD = b"GET /health/live HTTP/1.1\r\nHost: localhost\r\n"
 MIB = 1024 * 1024
@@ -67,6 +69,13 @@ async def answer(reader: asyncio.StreamReader, reply: asyncio.Task[bytes] | None
     return int(status_line.split()[1]), data
 
 
+def headers_and_body(data: bytes) -> tuple[dict[str, str], bytes]:
+    """An answer's header fields (lower-case names) and its body."""
+    head, body = data.split(b"\r\n\r\n", 1)
+    lines = head.decode("latin-1").split("\r\n")[1:]
+    return {name.lower(): value.strip() for name, value in (line.split(":", 1) for line in lines)}, body
+
+
 async def closing(writer: asyncio.StreamWriter) -> None:
     writer.close()
     with contextlib.suppress(OSError):
@@ -106,11 +115,12 @@ async def test_more_headers_than_allowed_is_a_431(server):
     reader, writer = await server.connect()
     try:
         writer.write(HEAD + b"".join(b"X-H%d: v\r\n" % n for n in range(200)) + b"\r\n")
-        status, _ = await answer(reader)
+        status, data = await answer(reader)
     finally:
         await closing(writer)
 
     assert status == 431
+    assert headers_and_body(data)[0]["x-content-type-options"] == "nosniff"
 
 
 async def test_a_head_within_the_limits_is_answered_and_a_body_is_not_head(server):
@@ -142,12 +152,13 @@ async def test_a_client_trickling_its_header_lines_is_cut_off_with_a_408(server)
                 await writer.drain()
                 lines_sent += 1
                 await asyncio.wait([reply], timeout=0.5)
-        status, _ = await answer(reader, reply)
+        status, data = await answer(reader, reply)
     finally:
         await closing(writer)
 
     assert status == 408
     assert lines_sent < 40
+    assert headers_and_body(data)[0]["x-content-type-options"] == "nosniff"
 
 
 async def test_a_connection_that_sends_nothing_is_closed(server):
@@ -174,12 +185,12 @@ async def test_an_idle_kept_alive_connection_is_closed(server):
     assert rest == b""
 
 
-async def test_past_the_connections_a_worker_takes_a_request_is_a_503(server):
+async def test_past_the_connections_a_worker_takes_a_request_is_a_503_to_retry_later(server):
     idle = [await server.connect() for _ in range(int(LIMITS["MAX_CONNECTIONS"]))]
     try:
         reader, writer = await server.connect()
         writer.write(HEAD + b"Connection: close\r\n\r\n")
-        crowded, _ = await answer(reader)
+        crowded, data = await answer(reader)
         await closing(writer)
     finally:
         for _, idle_writer in idle:
@@ -191,3 +202,33 @@ async def test_past_the_connections_a_worker_takes_a_request_is_a_503(server):
     await closing(writer)
 
     assert (crowded, relieved) == (503, 200)
+    headers, body = headers_and_body(data)
+    # As the app's own 503s: problem details, and when to come back.
+    assert headers["retry-after"] == LIMITS["RETRY_AFTER"]
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["content-type"] == "application/problem+json"
+    assert json.loads(body)["status"] == 503
+    assert int(headers["content-length"]) == len(body)
+
+
+@pytest.mark.parametrize(
+    "request_line",
+    [
+        b"GET /health/live HTTP/9.9\r\n",
+        b"G\x01T /health/live HTTP/1.1\r\n",
+        b"GET /health/live HTTP/1.1\r\nBad Header\r\n",
+    ],
+    ids=["version", "method", "header"],
+)
+async def test_a_request_the_server_cannot_read_is_a_400_the_browser_does_not_sniff(server, request_line):
+    reader, writer = await server.connect()
+    try:
+        writer.write(request_line + b"Host: localhost\r\n\r\n")
+        status, data = await answer(reader)
+    finally:
+        await closing(writer)
+
+    assert status == 400
+    headers, body = headers_and_body(data)
+    assert headers["x-content-type-options"] == "nosniff"
+    assert int(headers["content-length"]) == len(body)

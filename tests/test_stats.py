@@ -104,10 +104,11 @@ async def test_the_embedded_server_loads_the_library(db):
     assert "pg_stat_statements" in (await db.run(CURRENT_SETTING, "shared_preload_libraries") or "")
 
 
-def test_a_data_directory_is_told_to_load_the_library_once(tmp_path):
-    assert database._preload_statement_stats(tmp_path) is False  # no cluster there yet: initdb writes the file
-    (tmp_path / "postgresql.conf").write_text("# initdb's settings\n")
+def test_a_data_directory_is_given_the_servers_settings_once(tmp_path):
+    assert database._configure_server(tmp_path) is False  # no cluster there yet: initdb writes the file
+    (tmp_path / "postgresql.conf").write_text(f"# initdb's settings, and one added since\n{database.TERSE_ERRORS}\n")
 
-    assert database._preload_statement_stats(tmp_path) is True
-    assert database._preload_statement_stats(tmp_path) is False
-    assert (tmp_path / "postgresql.conf").read_text().count(database.PRELOAD) == 1
+    assert database._configure_server(tmp_path) is True
+    assert database._configure_server(tmp_path) is False
+    written = (tmp_path / "postgresql.conf").read_text()
+    assert [written.count(line) for line in database.SERVER_SETTINGS] == [1] * len(database.SERVER_SETTINGS)

@@ -7,7 +7,8 @@ bound what comes after the head (`timeout_keep_alive`, the idle time between req
 `limit_concurrency`, the connections a worker serves, 503 beyond), and `api/tools/serve.py`
 sets those from the settings. What no option bounds with httptools is bounded here, in
 uvicorn's documented place for it (a protocol class, its `http` option), as narrowly as it
-goes: the protocol is uvicorn's own, with three checks around its parser.
+goes: the protocol is uvicorn's own, with three checks around its parser, and its answers
+past `limit_concurrency` made here.
 
 - **Size** (MAX_HEADER_BYTES): the request line and headers together. Counted as bytes
   arrive while the head is incomplete, so a huge header is refused after MAX_HEADER_BYTES
@@ -17,12 +18,18 @@ goes: the protocol is uvicorn's own, with three checks around its parser.
 - **Time** (HEADER_TIMEOUT): from the connection's start, or from the first byte of a
   request on a kept-alive connection, to the end of the head. Past it: 408 and close (a
   connection that sends nothing at all is closed the same way).
+- **Connections** (MAX_CONNECTIONS, uvicorn's `limit_concurrency`): past it, uvicorn would
+  answer a bare text 503; the same count is checked here first, when a head is complete, and
+  answered 503 as the app's are: problem details with `Retry-After` (RETRY_AFTER).
 
-Each refusal is one log line, with the limit and no byte of the request.
+Every answer made here, and the 400 for a request the parser cannot read, carries
+`X-Content-Type-Options: nosniff`, as the app's do, and closes the connection. Each refusal
+is one log line, with the limit and no byte of the request.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from asyncio import TimerHandle, Transport
 from functools import cache
@@ -32,6 +39,7 @@ from typing import Any, NamedTuple
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from api.config import Settings
+from api.http.errors import PROBLEM_JSON
 
 log = logging.getLogger("api.http.request_head")
 
@@ -40,13 +48,14 @@ class HeadLimits(NamedTuple):
     max_bytes: int
     max_headers: int
     timeout: float
+    retry_after: int  # seconds, in the 503 past MAX_CONNECTIONS
 
 
 @cache
 def head_limits() -> HeadLimits:
     """Read once per worker, from the environment the worker started with (as the app does)."""
     settings = Settings()
-    return HeadLimits(settings.max_header_bytes, settings.max_headers, settings.header_timeout)
+    return HeadLimits(settings.max_header_bytes, settings.max_headers, settings.header_timeout, settings.retry_after)
 
 
 class HeadRefused(Exception):
@@ -103,7 +112,27 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self.head_pending = False
         self.stop_head_timer()
+        if self.refusal is not None:
+            return  # a request pipelined behind a refused one: the connection is closing
+        if self.crowded():
+            # Answered here rather than raised: the parser's error path would log the request
+            # as invalid. What follows the head on this connection is not read (below).
+            self.refuse(HTTPStatus.SERVICE_UNAVAILABLE)
+            return
         super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        if self.refusal is None:
+            super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        if self.refusal is None:
+            super().on_message_complete()
+
+    def crowded(self) -> bool:
+        """uvicorn's own test for its 503, made before it makes it: the same count, answered here."""
+        limit = self.limit_concurrency
+        return limit is not None and (len(self.connections) >= limit or len(self.tasks) >= limit)
 
     def count(self, size: int, lines: int) -> None:
         """The head as the parser hands it over: for one that arrived in a single read."""
@@ -115,11 +144,10 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             raise HeadRefused  # stops the parser; uvicorn calls send_400_response, answered below
 
     def send_400_response(self, msg: str) -> None:
-        """uvicorn's answer to a parser error, which a refusal raised inside a callback becomes."""
-        if self.refusal is not None:
-            self.answer_and_close(self.refusal)
-            return
-        super().send_400_response(msg)
+        """uvicorn's answer to a parser error, which a refusal raised inside a callback becomes;
+        any other is a request the parser cannot read, answered 400 here as uvicorn would, with
+        nosniff."""
+        self.answer_and_close(self.refusal or HTTPStatus.BAD_REQUEST)
 
     # Timer and answers.
     def start_head_timer(self) -> None:
@@ -144,7 +172,9 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     def log_refusal(self) -> None:
         """The limit that was passed, never a byte of the request."""
-        if self.refusal == HTTPStatus.REQUEST_TIMEOUT:
+        if self.refusal == HTTPStatus.SERVICE_UNAVAILABLE:
+            log.warning("refused a request: %d connections open (MAX_CONNECTIONS)", len(self.connections))
+        elif self.refusal == HTTPStatus.REQUEST_TIMEOUT:
             log.warning("refused a request head not complete within %g s (HEADER_TIMEOUT)", self.limits.timeout)
         elif self.head_lines > self.limits.max_headers:
             log.warning("refused a request head of more than %d headers (MAX_HEADERS)", self.limits.max_headers)
@@ -155,14 +185,15 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self.stop_head_timer()
         if self.transport.is_closing():
             return
-        body = f"{status.phrase}\n".encode()
+        content_type, body, headers = self.answer_for(status)
         self.transport.write(
             b"".join(
                 [
                     f"HTTP/1.1 {status.value} {status.phrase}\r\n".encode(),
                     *(name + b": " + value + b"\r\n" for name, value in self.server_state.default_headers),
-                    b"content-type: text/plain; charset=utf-8\r\n",
+                    b"content-type: " + content_type + b"\r\n",
                     b"content-length: " + str(len(body)).encode() + b"\r\n",
+                    *headers,
                     b"x-content-type-options: nosniff\r\n",
                     b"connection: close\r\n\r\n",
                     body,
@@ -170,3 +201,13 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             )
         )
         self.transport.close()
+
+    def answer_for(self, status: HTTPStatus) -> tuple[bytes, bytes, list[bytes]]:
+        """Content type, body and further header lines: a 503 as the app's (a client retries it
+        the same way), the refusals of a head as the short text they always were."""
+        if status != HTTPStatus.SERVICE_UNAVAILABLE:
+            return b"text/plain; charset=utf-8", f"{status.phrase}\n".encode(), []
+        detail = "The server has all the connections it takes; retry after Retry-After seconds."
+        problem = {"type": "about:blank", "title": status.phrase, "status": status.value, "detail": detail}
+        retry_after = b"retry-after: " + str(self.limits.retry_after).encode() + b"\r\n"
+        return PROBLEM_JSON.encode(), json.dumps(problem).encode(), [retry_after]

