@@ -75,7 +75,7 @@ async def test_an_error_log_line_is_one_json_object_with_the_request_id_and_the_
     fields = json.loads(line)
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", fields["timestamp"])
     assert (fields["level"], fields["logger"], fields["request_id"]) == ("ERROR", "api.request", "trace-me")
-    assert fields["message"] == "unhandled error in GET /items/1"
+    assert fields["message"] == "unhandled error in GET /items/{item_id}"  # the route, never the path sent
     assert fields["exception"].startswith("Traceback") and "RuntimeError: the converter broke" in fields["exception"]
 
 

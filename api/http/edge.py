@@ -150,7 +150,7 @@ class EdgeMiddleware:
                 receive = body_limit.counting(receive, self.max_body_bytes)
             await self.app(app_scope, receive, send_out)
         except Exception:
-            log.exception("unhandled error in %s %s", method, scope["path"])
+            log.exception("unhandled error in %s %s", method, self.metrics.template(app_scope))  # never the path sent
             if started:
                 raise  # too late for a clean answer: let the server drop the connection
             await internal_error(rid)(scope, receive, send_out)

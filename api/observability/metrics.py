@@ -156,15 +156,24 @@ class RequestMetrics:
         self._routes: dict[int, _RouteSeries] = {}  # by the id of what the router matched
 
     def observe(self, scope: Scope, status: int, elapsed: float) -> None:
+        route = self._route(scope)
+        if route.counted:
+            series = route.method(scope["method"])
+            series.latency.observe(elapsed)
+            series.requests(status).inc()
+
+    def template(self, scope: Scope) -> str:
+        """The template of the route the request matched, for a log line that must not quote
+        the path it sent."""
+        return self._route(scope).template
+
+    def _route(self, scope: Scope) -> _RouteSeries:
         matched = scope.get("route") or scope.get("endpoint")
         route = self._routes.get(id(matched))  # routes are not hashable; they live as long as the app
         if route is None:
             template = _template(scope, matched)
             route = self._routes[id(matched)] = _RouteSeries(matched, template, template not in self.uncounted)
-        if route.counted:
-            series = route.method(scope["method"])
-            series.latency.observe(elapsed)
-            series.requests(status).inc()
+        return route
 
 
 class Observer(Protocol):
