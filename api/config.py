@@ -136,6 +136,9 @@ class Settings(BaseSettings):
     server_timing: bool = True
 
     log_level: str = "INFO"
+    # A line per request: its method, route template, status and milliseconds, never the path
+    # or query it sent. make run's default; in production the proxy in front logs requests.
+    request_log: bool = False
     # json: one JSON object per line, for a log pipeline; text: one readable line, for a terminal.
     log_format: Literal["json", "text"] = "json"
 

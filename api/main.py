@@ -135,6 +135,7 @@ def create_app(
         consistency_cookie=settings.consistency_cookie,
         draining=draining,
         cors_origins=settings.cors_origins,
+        request_log=settings.request_log,
     )
     docs.install(app)
     openapi.install(app, server_timing=settings.server_timing, consistency_cookie=settings.consistency_cookie)

@@ -201,6 +201,8 @@ async def test_no_line_the_running_server_writes_carries_a_value_a_client_sent(d
     # The whole output was read: from the start, through the requests, to the stop.
     assert "migrations applied" in output
     assert "refused a request head over 4096 bytes" in output
+    if "--reload" in arguments:  # make run logs a line per request (REQUEST_LOG), scanned too
+        assert "POST /users/ 201" in output, output
     assert process.returncode == 0, output
     leaks = [line for line in output.splitlines() if any(value in line for value in sent)]
     assert not leaks, leaks

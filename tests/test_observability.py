@@ -137,6 +137,27 @@ def test_uvicorn_writes_only_json_lines_and_its_access_lines_carry_the_request_i
     assert any(line["message"] == "Application startup complete." for line in lines)
 
 
+async def test_with_request_log_on_each_request_is_a_line_naming_its_route_never_its_path(settings, caplog):
+    app = create_app(settings.model_copy(update={"request_log": True}))
+    transport = httpx.ASGITransport(app=app)
+    async with LifespanManager(app), httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        with caplog.at_level(logging.INFO, logger="api.request"):
+            await client.get("/items/7")
+            await client.get("/nowhere/a-secret-word", params={"q": "another-secret"})
+
+    lines = [record.getMessage() for record in caplog.records if record.name == "api.request"]
+    assert len(lines) == 2, lines
+    assert re.fullmatch(r"GET /items/\{item_id\} 404 \d+\.\d ms", lines[0]), lines
+    assert "secret" not in " ".join(lines)
+
+
+async def test_without_request_log_requests_write_no_line(client, caplog):
+    with caplog.at_level(logging.INFO, logger="api.request"):
+        await client.get("/items/7")
+
+    assert [record for record in caplog.records if record.name == "api.request"] == []
+
+
 # Metrics
 
 

@@ -18,7 +18,9 @@ class Terminal(io.StringIO):
 
 @pytest.fixture
 def no_log_format(monkeypatch):
-    monkeypatch.delenv("LOG_FORMAT", raising=False)  # restored after the test, whatever it sets
+    # Restored after the test, whatever development sets for its reloaded process.
+    monkeypatch.delenv("LOG_FORMAT", raising=False)
+    monkeypatch.delenv("REQUEST_LOG", raising=False)
 
 
 def test_development_reload_watches_the_code_the_statements_and_the_migrations_only():
@@ -35,19 +37,24 @@ def test_production_does_not_reload():
 def test_development_on_a_terminal_logs_text(monkeypatch, no_log_format):
     monkeypatch.setattr(sys, "stderr", Terminal())
 
-    assert serve._readable_on_a_terminal(Settings(_env_file=None)).log_format == "text"
+    assert serve._for_development(Settings(_env_file=None)).log_format == "text"
 
 
 def test_development_keeps_a_log_format_set_explicitly(monkeypatch, no_log_format):
     monkeypatch.setattr(sys, "stderr", Terminal())
 
-    assert serve._readable_on_a_terminal(Settings(_env_file=None, log_format="json")).log_format == "json"
+    assert serve._for_development(Settings(_env_file=None, log_format="json")).log_format == "json"
 
 
 def test_development_into_a_pipe_logs_json(monkeypatch, no_log_format):
     monkeypatch.setattr(sys, "stderr", io.StringIO())
 
-    assert serve._readable_on_a_terminal(Settings(_env_file=None)).log_format == "json"
+    assert serve._for_development(Settings(_env_file=None)).log_format == "json"
+
+
+def test_development_logs_a_line_per_request_unless_told_not_to(no_log_format):
+    assert serve._for_development(Settings(_env_file=None)).request_log is True
+    assert serve._for_development(Settings(_env_file=None, request_log=False)).request_log is False
 
 
 @pytest.mark.parametrize("reload", [False, True])

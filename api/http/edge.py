@@ -21,7 +21,8 @@ in its own module; this layer only reads the request's headers once and applies 
   are traced, the request id on FastAPI's server span;
 - the consistency token (api/http/consistency.py): the one sent handed to the request's
   session, and the one its commits earned sent back;
-- draining (api/http/draining.py): `Connection: close` on every answer in the shutdown grace.
+- draining (api/http/draining.py): `Connection: close` on every answer in the shutdown grace;
+- with REQUEST_LOG on (make run), a log line per request: method, route template, status, time.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class EdgeMiddleware:
         consistency_cookie: bool = False,
         draining: Draining | None = None,
         cors_origins: Iterable[str] = (),
+        request_log: bool = False,
     ) -> None:
         self.app = app
         self.metrics = metrics
@@ -69,6 +71,7 @@ class EdgeMiddleware:
         self.consistency_cookie = consistency_cookie
         self.draining = draining or Draining()
         self.writing_origins = cross_origin.trusted(cors_origins)
+        self.request_log = request_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -157,4 +160,8 @@ class EdgeMiddleware:
         finally:
             if head:
                 app_scope["method"] = "HEAD"  # counted as what the client asked for
-            self.metrics.observe(app_scope, status, perf_counter() - start)
+            elapsed = perf_counter() - start
+            self.metrics.observe(app_scope, status, elapsed)
+            if self.request_log:  # the route's template: never the path or query sent
+                template = self.metrics.template(app_scope)
+                log.info("%s %s %d %.1f ms", app_scope["method"], template, status, elapsed * 1000)

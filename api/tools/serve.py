@@ -158,13 +158,18 @@ def _share_metrics_between_workers() -> None:
         leftover.unlink()
 
 
-def _readable_on_a_terminal(settings: Settings) -> Settings:
-    """Development on a terminal logs text lines, unless LOG_FORMAT says otherwise: JSON is for
-    a log pipeline, not for the developer watching `make run`."""
-    if "log_format" in settings.model_fields_set or not sys.stderr.isatty():
-        return settings
-    os.environ["LOG_FORMAT"] = "text"  # for the reloaded server process, which reads its own
-    return settings.model_copy(update={"log_format": "text"})
+def _for_development(settings: Settings) -> Settings:
+    """Development logs a line per request (REQUEST_LOG), and on a terminal logs text lines
+    (JSON is for a log pipeline, not for the developer watching `make run`), unless the
+    settings say otherwise. The reloaded server process reads its own, from the environment."""
+    wanted: dict[str, object] = {}
+    if "request_log" not in settings.model_fields_set:
+        os.environ["REQUEST_LOG"] = "true"
+        wanted["request_log"] = True
+    if "log_format" not in settings.model_fields_set and sys.stderr.isatty():
+        os.environ["LOG_FORMAT"] = "text"
+        wanted["log_format"] = "text"
+    return settings.model_copy(update=wanted)
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:
@@ -188,7 +193,7 @@ def main() -> None:
     if args.reload and args.server != "uvicorn":
         parser.error("--reload is uvicorn's: SERVER=granian serves the production way only")
 
-    settings = _readable_on_a_terminal(Settings()) if args.reload else Settings()
+    settings = _for_development(Settings()) if args.reload else Settings()
     logging.config.dictConfig(logging_config(settings.log_level, settings.log_format))
     logging.captureWarnings(True)  # Python's warnings, as log lines like the rest
     if args.workers > 1:
