@@ -103,6 +103,14 @@ def _containment(pairs: list[str] | None) -> dict[str, JsonValue] | None:
     return wanted
 
 
+def attribute_pairs(wanted: dict[str, JsonValue] | None) -> list[str] | None:
+    """The filter as a next link spells it: each pair once, its value as JSON (a string
+    quoted), which reads back as the same filter."""
+    if not wanted:
+        return None
+    return [f"{key}:{json.dumps(value, ensure_ascii=False)}" for key, value in wanted.items()]
+
+
 AttributePair = Annotated[str, StringConstraints(pattern=r"^[^:\x00]{1,100}:[^\x00]{0,500}$")]
 if TYPE_CHECKING:
     AttributeFilter = dict[str, JsonValue] | None  # what a handler gets: the pairs, decoded
