@@ -7,7 +7,7 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from opentelemetry.trace import TracerProvider
 from starlette.middleware.cors import CORSMiddleware
 
@@ -17,6 +17,7 @@ from api.data.db import Database, StatementObserver
 from api.http import docs, errors, openapi
 from api.http.draining import Draining, grace_on_sigterm
 from api.http.edge import EdgeMiddleware
+from api.http.query_values import one_value_each
 from api.observability import metrics, tracing
 from api.resources.auth import routes as auth
 from api.resources.health import routes as health
@@ -103,6 +104,7 @@ def create_app(
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        dependencies=[Depends(one_value_each)],  # a single-valued query key given twice is a 422
         docs_url=None,  # served by api.http.docs from local assets
         redoc_url=None,
         # FastAPI's own OpenTelemetry: its server spans when traces are wanted, otherwise off

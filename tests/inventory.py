@@ -144,3 +144,9 @@ def change(name: str) -> dict[str, Any]:
     assert schema is not None
     first, spec = next(iter(schema["properties"].items()))
     return {first: _sample(spec, 99)}
+
+
+def body_for(operation: dict[str, Any], n: int) -> dict[str, Any] | None:
+    """A JSON body the operation accepts; None when it takes none (or takes a form)."""
+    schema = _json_schema(operation, "request")
+    return body_of(schema, n) if schema is not None else None

@@ -82,6 +82,38 @@ async def test_a_malformed_attribute_filter_is_refused(client, attr):
 
 
 @pytest.mark.parametrize(
+    "value",
+    [
+        " 10",
+        "10\n",
+        "10 ",
+        "\t10",
+        "10\u00a0",
+        "\u200710",
+        "10\u2028",
+        " red",
+        '"red" ',
+        "-0",
+        "1.0",
+        "1e1",
+        "1E1",
+        "-0.0",
+    ],
+)
+async def test_an_attribute_value_in_any_form_but_its_one_is_refused(client, stocked, value):
+    """The JSON parser skips white space around a literal: `size: 10` read as 10. Such a value,
+    and an integer written otherwise than in digits, is a 422, not another URL for a filter."""
+    assert error_locations(await client.get("/items/", params={"attr": f"size:{value}"})) == [["query", "attr"]]
+
+
+@pytest.mark.parametrize(
+    ("attr", "expected"), [("size:-1", []), ("stock:1.5", []), ("color:01", []), ("size:10", ["Red mug"])]
+)
+async def test_an_attribute_value_in_its_one_form_is_taken(client, stocked, attr, expected):
+    assert await names(client, attr=[attr]) == expected
+
+
+@pytest.mark.parametrize(
     "attributes",
     [
         {"blob": "x" * 4096},

@@ -139,3 +139,69 @@ async def test_the_default_list_sends_one_statement_and_a_count_one_more(client,
 
 def test_the_document_names_every_list():
     assert len(inventory.lists()) >= 4 and all(url.endswith(("/", "/posts")) for url in inventory.lists())
+
+
+# For every list, a value of each query parameter it declares (but the cursor and skip, which
+# the link replaces) that keeps at least two of `listed`'s rows, in canonical form.
+EVERY_FILTER = {
+    "/users/": {"limit": "1", "count": "true"},
+    "/posts/": {"q": "lamp", "highlight": "true", "tag": "news", "limit": "1", "count": "true"},
+    "/users/{user_id}/posts": {"limit": "1", "count": "true"},
+    "/items/": {
+        "min_price": "0",
+        "max_price": "100",
+        "attr": ["size:10", 'color:"red"'],
+        "limit": "1",
+        "count": "true",
+    },
+}
+
+
+def test_every_filter_of_every_list_is_among_those_the_next_link_is_checked_for():
+    document = inventory.document()["paths"]
+    declared = {
+        path: {p["name"] for p in document[path]["get"]["parameters"] if p["in"] == "query"} - {"cursor", "skip"}
+        for path in inventory.lists()
+    }
+    assert {path: set(params) for path, params in EVERY_FILTER.items()} == declared
+
+
+@pytest.mark.parametrize("url", list(EVERY_FILTER))
+async def test_a_next_link_carries_every_parsed_filter_and_nothing_else(client, listed, url):
+    for n in (1, 2):
+        item = {"name": f"Mug {n}", "price": n, "attributes": {"size": 10, "color": "red"}}
+        assert (await client.post("/items/", json=item, headers=listed.headers)).status_code == 201
+    sent = EVERY_FILTER[url]
+
+    body = (await client.get(inventory.with_id(url, listed.id), params={**sent, "stray": "x", "skip": "0"})).json()
+
+    assert body["next"] is not None, body
+    assert parse_qs(urlsplit(body["next"]).query) == {
+        **{name: value if isinstance(value, list) else [value] for name, value in sent.items()},
+        "cursor": [body["cursor"]],
+    }
+
+
+@pytest.mark.parametrize(
+    ("attr", "linked"),
+    [
+        (["color:red"], ['color:"red"']),  # the string, quoted: it reads back as the same filter
+        (["color:red", "color:red"], ['color:"red"']),
+        (["size:10", "big:true"], ["size:10", "big:true"]),
+        (['k:"caf\u00e9"'], ['k:"caf\u00e9"']),
+    ],
+)
+async def test_a_next_link_writes_the_attribute_filter_as_it_was_parsed(client, ann, attr, linked):
+    for n in (1, 2):
+        item = {
+            "name": f"Mug {n}",
+            "price": n,
+            "attributes": {"size": 10, "color": "red", "big": True, "k": "caf\u00e9"},
+        }
+        await client.post("/items/", json=item, headers=ann.headers)
+
+    first = (await client.get("/items/", params={"attr": attr, "limit": 1})).json()
+    second = (await client.get(first["next"])).json()
+
+    assert parse_qs(urlsplit(first["next"]).query)["attr"] == linked
+    assert [item["name"] for item in first["data"] + second["data"]] == ["Mug 1", "Mug 2"]

@@ -126,34 +126,47 @@ class Paged(NamedTuple, Generic[T]):
     headers: dict[str, str]
 
 
-def page_of(request: Request, rows: Sequence[T], limit: int, position: Callable[[T], Position], path: str) -> Paged[T]:
+# A parsed query value as the next link carries it; None and False are the value left out.
+QueryValue = str | int | bool | Sequence[str] | None
+
+
+def page_of(
+    request: Request, rows: Sequence[T], limit: int, position: Callable[[T], Position], path: str, **kept: QueryValue
+) -> Paged[T]:
     """The page's rows (of limit + 1 fetched), its next link and cursor, and the Link header.
 
     The link is relative, as RFC 8288 allows: the same request with a cursor instead of any
     skip. A URL built from the Host header would be wrong behind a proxy, and a lure for
-    whoever sets that header. It is built from parsed values, never from the raw request:
-    `path` is the list's path as the handler spells it from its parsed parameters, and the
-    query keeps only the parameters the route declares, each of which passed its strict
-    validation (a parameter the route does not read is left out, whatever it holds). The
-    cursor also goes alone, so a client (a generated one above all) can follow pages by
-    passing it back, without parsing a URL."""
+    whoever sets that header. It is built from parsed values only, never from the raw
+    request: `path` is the list's path as the handler spells it from its parsed parameters,
+    and the query is `limit` and the handler's other parsed parameters (`kept`), each
+    written in its canonical form. The raw query string is never copied: a value FastAPI
+    did not read (the first of a repeated key, a key the route does not declare) could
+    otherwise ride along. The cursor also goes alone, so a client (a generated one above
+    all) can follow pages by passing it back, without parsing a URL."""
     if len(rows) <= limit:
         return Paged(list(rows), None, None, {})
     shown = list(rows[:limit])
     cursor = encode(position(shown[-1]))
-    declared = _query_names(request)
-    kept = [(key, value) for key, value in request.query_params.multi_items() if key in declared]
+    query = [("limit", str(limit)), *_written(kept)]
     # The cursor is base64url, with nothing to escape: appended as it is.
-    next_url = f"{request.scope.get('root_path', '')}{path}?{urlencode([*kept, ('cursor', '')])}{cursor}"
+    next_url = f"{request.scope.get('root_path', '')}{path}?{urlencode([*query, ('cursor', '')])}{cursor}"
     return Paged(shown, next_url, cursor, {"Link": f'<{next_url}>; rel="next"'})
 
 
-def _query_names(request: Request) -> set[str]:
-    """The query parameters the matched route reads, but the cursor and skip the link replaces."""
-    route = request.scope.get("route")
-    dependant = getattr(route, "dependant", None)
-    names = {param.alias for param in dependant.query_params} if dependant is not None else set()
-    return names - {"cursor", "skip"}
+def _written(kept: dict[str, QueryValue]) -> list[tuple[str, str]]:
+    """Each parsed value as the query string spells it: `true`, digits, text, a list repeated."""
+    pairs: list[tuple[str, str]] = []
+    for name, value in kept.items():
+        if value is None or value is False:
+            continue
+        if value is True:
+            pairs.append((name, "true"))
+        elif isinstance(value, int | str):
+            pairs.append((name, str(value)))
+        else:
+            pairs.extend((name, each) for each in value)
+    return pairs
 
 
 def count_wanted(request: Request, asked: bool, headers: dict[str, str]) -> bool:

@@ -20,6 +20,7 @@ from api.resources.items.schemas import (
     ItemsPublic,
     ItemUpdate,
     PriceBound,
+    attribute_pairs,
 )
 from api.security.ownership import Owner, refuse_change
 from api.security.tokens import CurrentUser
@@ -80,7 +81,17 @@ async def list_items(
         )
     after = cursor.id if cursor else None
     rows = await db.run(LIST, after, skip, limit + 1, min_price, max_price, attr)
-    page = page_of(request, rows, limit, lambda item: Position(id=item.id), "/items/")
+    page = page_of(
+        request,
+        rows,
+        limit,
+        lambda item: Position(id=item.id),
+        "/items/",
+        min_price=min_price,
+        max_price=max_price,
+        attr=attribute_pairs(attr),
+        count=count,
+    )
     total = await db.run(COUNT, min_price, max_price, attr) if count_wanted(request, count, page.headers) else None
     return json(ItemsPublic(data=page.data, next=page.next, cursor=page.cursor, count=total), headers=page.headers)
 

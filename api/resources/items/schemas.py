@@ -74,7 +74,14 @@ def _encodable(text: str) -> bool:
 def _scalar(raw: str) -> str | int | float | bool:
     """A filter's value: the JSON number, boolean or quoted string it reads as, else the string
     as written. Integers of any size stay exact (the standard library's parser, as jsonb's codec
-    uses: orjson stops at 64 bits); NaN, infinities and null are strings."""
+    uses: orjson stops at 64 bits); NaN, infinities and null are strings.
+
+    Strict, as every query value is: the JSON parser skips white space around a literal, so
+    `n: 10` read as 10; a value with white space (any Unicode space) at either end is refused,
+    quoted or not. A number that is an integer is written as one, once: `-0`, `1.0` and `1e1`
+    match what `0`, `1` and `10` match in jsonb, and are refused."""
+    if raw != raw.strip():
+        raise ValueError("must not begin or end with white space")
     try:
         value = json.loads(raw, parse_constant=_not_a_constant)
     except ValueError:  # not JSON, or an integer past Python's digit limit
@@ -83,6 +90,11 @@ def _scalar(raw: str) -> str | int | float | bool:
         return raw
     if isinstance(value, str) and not _encodable(value):  # "\ud800"
         return raw
+    # An int's str() is its one form: CANONICAL_INTEGER's digits, a minus sign if below zero.
+    if isinstance(value, int) and not isinstance(value, bool) and str(value) != raw:
+        raise ValueError("an integer is written in digits, without leading zero or -0")
+    if isinstance(value, float) and value.is_integer():
+        raise ValueError("an integer is written in digits, without a fraction or an exponent")
     return value if isinstance(value, str | int | float | bool) else raw
 
 
@@ -101,6 +113,14 @@ def _containment(pairs: list[str] | None) -> dict[str, JsonValue] | None:
         if wanted.setdefault(key, value) != value:
             return NOTHING_MATCHES
     return wanted
+
+
+def attribute_pairs(wanted: dict[str, JsonValue] | None) -> list[str] | None:
+    """The filter as a next link spells it: each pair once, its value as JSON (a string
+    quoted), which reads back as the same filter."""
+    if not wanted:
+        return None
+    return [f"{key}:{json.dumps(value, ensure_ascii=False)}" for key, value in wanted.items()]
 
 
 AttributePair = Annotated[str, StringConstraints(pattern=r"^[^:\x00]{1,100}:[^\x00]{0,500}$")]

@@ -113,7 +113,7 @@ async def list_posts(
     if q is not None:
         after_rank = cursor.rank if cursor else None
         found = await db.run(SEARCH, q, after_rank, before, skip, limit + 1, highlight, tag)
-        results = page_of(request, found, limit, _best_first, "/posts/")
+        results = page_of(request, found, limit, _best_first, "/posts/", q=q, highlight=highlight, tag=tag, count=count)
         total = await db.run(COUNT_SEARCH, q, tag) if count_wanted(request, count, results.headers) else None
         return json(
             PostsFound(data=results.data, next=results.next, cursor=results.cursor, count=total),
@@ -125,7 +125,7 @@ async def list_posts(
     else:
         rows = await db.run(LIST, before, skip, limit + 1)
         counting = (COUNT,)
-    page = page_of(request, rows, limit, _newest_first, "/posts/")
+    page = page_of(request, rows, limit, _newest_first, "/posts/", highlight=highlight, tag=tag, count=count)
     total = await db.run(*counting) if count_wanted(request, count, page.headers) else None
     return json(PostsPublic(data=page.data, next=page.next, cursor=page.cursor, count=total), headers=page.headers)
 
@@ -172,6 +172,6 @@ async def list_user_posts(
     rows = await db.run(LIST_BY_AUTHOR, user_id, cursor.id if cursor else None, skip, limit + 1)
     if not rows and await db.run(GET_USER, user_id) is None:
         raise NotFound(f"There is no user {user_id}.")
-    page = page_of(request, rows, limit, _newest_first, f"/users/{user_id}/posts")
+    page = page_of(request, rows, limit, _newest_first, f"/users/{user_id}/posts", count=count)
     total = await db.run(COUNT_BY_AUTHOR, user_id) if count_wanted(request, count, page.headers) else None
     return json(PostsPublic(data=page.data, next=page.next, cursor=page.cursor, count=total), headers=page.headers)

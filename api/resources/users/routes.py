@@ -144,6 +144,6 @@ async def list_users(
 ) -> Response:
     """Public profiles, oldest first."""
     rows = await db.run(LIST, cursor.id if cursor else None, skip, limit + 1)
-    page = page_of(request, rows, limit, lambda user: Position(id=user.id), "/users/")
+    page = page_of(request, rows, limit, lambda user: Position(id=user.id), "/users/", count=count)
     total = await db.run(COUNT) if count_wanted(request, count, page.headers) else None
     return json(UsersPublic(data=page.data, next=page.next, cursor=page.cursor, count=total), headers=page.headers)
