@@ -44,8 +44,8 @@ def single_value_names(route: Any) -> set[str]:
 
 
 async def one_value_each(request: Request) -> None:
-    if not request.scope["query_string"]:
-        return  # most requests: nothing to count
+    if b"&" not in request.scope["query_string"]:
+        return  # most requests: one key at most, nothing to count
     query = request.query_params
     if len(query) == len(query.multi_items()):
         return  # no key given twice
