@@ -54,6 +54,8 @@ async def test_attributes_default_to_an_empty_object(client, stocked):
         (["color:red:dark"], []),
         (["color:red", "color:red"], ["Red shirt", "Red mug"]),
         (["color:red", "color:blue"], []),  # both at once: nothing can be
+        (["stock:0", "stock:false"], []),  # 0 and false are one value to Python, two to jsonb
+        (["dishwasher:true", "dishwasher:1"], []),
     ],
 )
 async def test_filter_by_attributes_containment(client, stocked, attr, expected):

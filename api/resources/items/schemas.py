@@ -110,7 +110,8 @@ def _containment(pairs: list[str] | None) -> dict[str, JsonValue] | None:
         value = _scalar(raw)
         if _holds_nul(value):  # "\u0000" in quotes reads as a real NUL, which jsonb cannot hold
             raise ValueError("must not contain NUL characters")
-        if wanted.setdefault(key, value) != value:
+        held = wanted.setdefault(key, value)
+        if type(held) is not type(value) or held != value:  # 1 and true are equal in Python, not in jsonb
             return NOTHING_MATCHES
     return wanted
 
