@@ -63,28 +63,12 @@ def _request_body(path: str, method: str, n: int, account: Account) -> dict[str,
     return {}
 
 
-async def _members(client: httpx.AsyncClient, account: Account) -> dict[str, int]:
-    """One member of every collection, by collection name; for users, the account itself."""
-    made = {"users": account.id}
-    for name in inventory.collections():
-        if name != "users":
-            created = await client.post(f"/{name}/", json=inventory.new(name, 0), headers=account.headers)
-            assert created.status_code == 201, created.text
-            made[name] = created.json()["id"]
-    return made
-
-
-def _url(path: str, members: dict[str, int]) -> str:
-    name = path.strip("/").split("/")[0]
-    return inventory.with_id(path, members.get(name, members["users"]))
-
-
 async def _variants(client: httpx.AsyncClient, path: str, method: str, account: Account, other: Account):
     """Answers to the operation as a client meets them: as meant, with each header it takes
     used, unsigned, on someone else's or a missing resource, malformed, stale."""
-    await _members(client, account)
-    members = await _members(client, account)  # two of each: a page of one has a next
-    url, operation = _url(path, members), _operation(path, method)
+    await inventory.members(client, account)
+    members = await inventory.members(client, account)  # two of each: a page of one has a next
+    url, operation = inventory.member_url(path, members), _operation(path, method)
     body = _request_body(path, method, 7, account)
     signed = account.headers
     params = {p["name"] for p in operation.get("parameters", ())}
