@@ -9,6 +9,7 @@ from starlette.routing import Mount
 from api.config import Settings
 from api.main import create_app
 from tests import inventory
+from tests.accounts import new_account
 
 PATHS = list(inventory.document()["paths"])
 # Each answer's own: its id, its moment, and the time it spent in the database (Server-Timing).
@@ -102,3 +103,32 @@ async def test_the_trailing_slash_redirect_never_names_the_host_the_client_sent(
 
     assert response.status_code == 307
     assert response.headers["location"] == "/items/?limit=2"
+
+
+FORGED = {"Host": "evil.example"}
+
+
+async def test_a_forged_host_never_reaches_a_location_a_link_or_a_redirect(client, ann):
+    signed = {**ann.headers, **FORGED}
+    made: dict[str, int] = {"users": ann.id}
+    for name in inventory.collections():
+        if name != "users":
+            for n in (1, 2):  # two of each: a page of one has a next
+                created = await client.post(f"/{name}/", json=inventory.new(name, n), headers=signed)
+                assert created.status_code == 201 and created.headers["location"].startswith(f"/{name}/")
+                made[name] = created.json()["id"]
+    await inventory.members(client, await new_account(client, "another"))  # a second user too
+    answers = []
+    for path in inventory.lists():
+        url = inventory.member_url(path, made)
+        page = await client.get(url, params={"limit": 1}, headers=FORGED)
+        assert page.status_code == 200 and page.json()["next"], url
+        answers.append(page)
+        if url.endswith("/"):  # a collection: without its slash, a redirect to it
+            answers.append(redirect := await client.get(url.rstrip("/"), params={"limit": 1}, headers=FORGED))
+            assert redirect.status_code == 307, url
+
+    for answer in answers:
+        sent = [answer.headers.get(name, "") for name in ("location", "link")]
+        body = answer.json() if answer.status_code == 200 else {}
+        assert not any("evil.example" in text for text in [*sent, str(body.get("next"))]), answer.url
