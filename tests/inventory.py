@@ -10,9 +10,12 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
+import httpx
+
 from api.config import Settings
 from api.http.openapi import DESCRIPTIONS
 from api.main import create_app
+from tests.accounts import Account
 
 ID_PARAMETER = re.compile(r"\{[a-z_]+_id\}")
 
@@ -150,3 +153,20 @@ def body_for(operation: dict[str, Any], n: int) -> dict[str, Any] | None:
     """A JSON body the operation accepts; None when it takes none (or takes a form)."""
     schema = _json_schema(operation, "request")
     return body_of(schema, n) if schema is not None else None
+
+
+async def members(client: httpx.AsyncClient, account: Account) -> dict[str, int]:
+    """One new member of every collection, by collection name; for users, the account itself."""
+    made = {"users": account.id}
+    for name in collections():
+        if name != "users":
+            created = await client.post(f"/{name}/", json=new(name, 0), headers=account.headers)
+            assert created.status_code == 201, created.text
+            made[name] = created.json()["id"]
+    return made
+
+
+def member_url(path: str, made: dict[str, int]) -> str:
+    """The path with its id set to the member of its collection (a user's for the others)."""
+    name = path.strip("/").split("/")[0]
+    return with_id(path, made.get(name, made["users"]))

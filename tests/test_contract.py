@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -24,6 +25,7 @@ from asgi_lifespan import LifespanManager
 from api import main
 from api.config import Settings
 from api.http.headers import RESPONSE_HEADERS
+from api.http.pagination import PREFER_COUNT
 from api.main import EXPOSED_HEADERS, create_app
 from tests import inventory
 from tests.accounts import Account
@@ -65,28 +67,12 @@ def _request_body(path: str, method: str, n: int, account: Account) -> dict[str,
     return {}
 
 
-async def _members(client: httpx.AsyncClient, account: Account) -> dict[str, int]:
-    """One member of every collection, by collection name; for users, the account itself."""
-    made = {"users": account.id}
-    for name in inventory.collections():
-        if name != "users":
-            created = await client.post(f"/{name}/", json=inventory.new(name, 0), headers=account.headers)
-            assert created.status_code == 201, created.text
-            made[name] = created.json()["id"]
-    return made
-
-
-def _url(path: str, members: dict[str, int]) -> str:
-    name = path.strip("/").split("/")[0]
-    return inventory.with_id(path, members.get(name, members["users"]))
-
-
 async def _variants(client: httpx.AsyncClient, path: str, method: str, account: Account, other: Account):
     """Answers to the operation as a client meets them: as meant, with each header it takes
     used, unsigned, on someone else's or a missing resource, malformed, stale."""
-    await _members(client, account)
-    members = await _members(client, account)  # two of each: a page of one has a next
-    url, operation = _url(path, members), _operation(path, method)
+    await inventory.members(client, account)
+    members = await inventory.members(client, account)  # two of each: a page of one has a next
+    url, operation = inventory.member_url(path, members), _operation(path, method)
     body = _request_body(path, method, 7, account)
     signed = account.headers
     params = {p["name"] for p in operation.get("parameters", ())}
@@ -210,15 +196,46 @@ def test_no_parameter_is_published_as_nullable():
     assert nullable == []
 
 
+def _parameter(path: str, method: str, name: str) -> dict[str, Any]:
+    return next(p for p in _operation(path, method)["parameters"] if p["name"] == name)
+
+
 def test_request_headers_are_published_with_their_formats():
-    item = _operation("/items/{item_id}", "patch")
-    if_match = next(p for p in item["parameters"] if p["name"] == "If-Match")
-    key = next(p for p in _operation("/items/", "post")["parameters"] if p["name"] == "Idempotency-Key")
-    cursor = next(p for p in _operation("/items/", "get")["parameters"] if p["name"] == "cursor")
+    if_match = _parameter("/items/{item_id}", "patch", "If-Match")
+    key = _parameter("/items/", "post", "Idempotency-Key")
+    cursor = _parameter("/items/", "get", "cursor")
 
     assert if_match["schema"]["type"] == "string" and if_match["schema"]["pattern"]
     assert key["schema"]["type"] == "string" and key["schema"]["pattern"]
     assert cursor["schema"]["pattern"] and "opaque" in cursor["description"].lower()
+
+
+# What each header's pattern must take, and must not: an entity-tag list or `*`; a preference
+# list of any preferences (RFC 7240 has the others ignored), the honoured one among them.
+FORMATS = {
+    "If-None-Match": (['"a1"', 'W/"a1"', '"a1", W/"b2"', "*"], ["a1", '"a1" "b2"', '*, "a1"', ""]),
+    "Prefer": (
+        [PREFER_COUNT, f"respond-async, {PREFER_COUNT}", 'return=minimal; foo="a b"', "handling=lenient"],
+        ["", "count = exact exact", "=exact", "count=exact,,"],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_conditional_and_preference_headers_are_published_with_their_formats(name):
+    declared = [
+        parameter["schema"]
+        for operations in inventory.document()["paths"].values()
+        for operation in operations.values()
+        for parameter in operation.get("parameters", ())
+        if parameter["name"] == name
+    ]
+    taken, refused = FORMATS[name]
+
+    assert declared and all(schema == declared[0] for schema in declared)
+    assert declared[0]["type"] == "string"
+    assert all(re.fullmatch(declared[0]["pattern"], value) for value in taken)
+    assert not any(re.fullmatch(declared[0]["pattern"], value) for value in refused)
 
 
 @pytest.mark.parametrize("header", ["null", "not-quoted", '"a" "b"'])

@@ -31,6 +31,22 @@ async def test_unsupported_method_is_a_405_problem_with_allow(client):
     assert response.headers["allow"] == "GET, HEAD, OPTIONS, POST"
 
 
+# RFC 9110's reason phrases where older RFCs (and Python's http.HTTPStatus) name them otherwise.
+RFC_9110_TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
+
+
+async def test_problem_titles_are_rfc_9110s_reason_phrases(client, ann, settings):
+    too_large = await client.post(
+        "/items/",
+        content=b"x" * (settings.max_body_bytes + 1),
+        headers={**ann.headers, "Content-Type": "application/json"},
+    )
+    unprocessable = await client.post("/items/", json={"name": "Lamp", "price": -1}, headers=ann.headers)
+
+    for status, response in ((413, too_large), (422, unprocessable)):
+        assert assert_problem(response, status)["title"] == RFC_9110_TITLES[status]
+
+
 async def test_every_response_carries_a_request_id(client):
     generated = await client.get("/items/")
     echoed = await client.get("/items/", headers={"X-Request-ID": "abc-123"})

@@ -24,7 +24,7 @@ from typing import Any
 from fastapi.routing import RouteContext
 from pydantic import BaseModel
 
-from api.http.conditional import ENTITY_TAG, KEPT_ON_304
+from api.http.conditional import ENTITY_TAG, ENTITY_TAGS, KEPT_ON_304
 from api.http.pagination import PREFER_COUNT, Page
 
 # Each response header the service may send: how the document describes it.
@@ -86,22 +86,32 @@ EVERY_ANSWER = ["X-Request-ID", "X-Content-Type-Options"]
 # Sent on every answer of these statuses (api/http/errors.py, api/security/tokens.py).
 BY_STATUS = {"401": ["WWW-Authenticate"], "429": ["Retry-After"], "503": ["Retry-After"]}
 
+# RFC 7240's preference list (section 2): `token [= word] *(; parameter)`, comma-separated.
+TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+WORD = rf'({TCHARS}|"([\x20\x21\x23-\x5b\x5d-\x7e]|\\[\x20-\x7e])*")'
+PREFERENCE = rf"{TCHARS}( *= *{WORD})?( *;( *{TCHARS}( *= *{WORD})?)?)*"
+PREFERENCES = rf"^{PREFERENCE}( *, *{PREFERENCE})*$"
+
 # The request headers read outside a handler's signature, declared as parameters where read.
+# A value outside its pattern is ignored, not refused: no entity-tag matches it, and RFC 7240
+# has a server ignore what it does not understand.
 IF_NONE_MATCH = {
     "name": "If-None-Match",
     "in": "header",
     "required": False,
-    "description": "The `ETag` of the representation the client holds: unchanged, the answer is a 304 "
-    "with no body. Entity-tags it does not recognise (or cannot parse) are not a match.",
-    "schema": {"type": "string", "example": '"3f7a1c0e9b2d4a6f8e5c7b1a0d9e2f4c"'},
+    "description": "The `ETag` of the representation the client holds (or a list of them, or `*`): "
+    "unchanged, the answer is a 304 with no body. Entity-tags it does not recognise (or cannot "
+    "parse) are not a match.",
+    "schema": {"type": "string", "pattern": ENTITY_TAGS, "example": '"3f7a1c0e9b2d4a6f8e5c7b1a0d9e2f4c"'},
 }
 PREFER = {
     "name": "Prefer",
     "in": "header",
     "required": False,
     "description": f"`{PREFER_COUNT}`: also count every matching row, as `count=true` does "
-    "(answered with `Preference-Applied`). Other preferences are ignored (RFC 7240).",
-    "schema": {"type": "string", "example": PREFER_COUNT},
+    "(answered with `Preference-Applied`). Other preferences, and a value that is no preference "
+    "list, are ignored (RFC 7240).",
+    "schema": {"type": "string", "pattern": PREFERENCES, "example": PREFER_COUNT},
 }
 
 

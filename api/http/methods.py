@@ -3,8 +3,10 @@
 RFC 9110 asks for HEAD wherever GET is served: the same status and headers, no body. The
 edge (api/http/edge.py) hands the app a GET and sends the answer without its body, so a HEAD
 costs what a GET does and can never disagree with it. An OPTIONS request is answered 204 with
-`Allow`, the methods the OpenAPI document offers at the path; a CORS preflight (an OPTIONS
-with `Access-Control-Request-Method`) is left to the CORS layer inside.
+`Allow`, the methods the app's routes serve at the path: the published operations, and what
+the document leaves out (`/metrics`, `/docs`, `/openapi.json`, the static files under
+`/docs/assets/`); a CORS preflight (an OPTIONS with `Access-Control-Request-Method`) is left
+to the CORS layer inside.
 
 Starlette's trailing-slash redirect builds an absolute `Location` from the `Host` header,
 which any client sets; the edge keeps its path and query only.
@@ -13,11 +15,14 @@ which any client sets; the edge keeps its path and query only.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
 from starlette.responses import Response
-from starlette.routing import compile_path
+from starlette.routing import Mount, compile_path
+from starlette.staticfiles import StaticFiles
 
 PREFLIGHT = b"access-control-request-method"
 LOCATION = b"location"
@@ -25,15 +30,24 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 def allowed_methods(app: FastAPI, path: str) -> str | None:
-    """The methods offered at this path, for `Allow`: the document's, HEAD beside GET, and
-    OPTIONS; None for a path the document does not name."""
-    published: list[tuple[re.Pattern[str], str]] | None = getattr(app.state, "published_methods", None)
-    if published is None:
-        published = app.state.published_methods = [
-            (compile_path(template)[0], _allow({method.upper() for method in operations}))
-            for template, operations in app.openapi()["paths"].items()
-        ]
-    return next((methods for pattern, methods in published if pattern.match(path)), None)
+    """The methods served at this path, for `Allow`: every matching route's (the router takes
+    the first that fits the method too), HEAD beside GET, and OPTIONS; None where no route is."""
+    served: list[tuple[re.Pattern[str], set[str]]] | None = getattr(app.state, "served_methods", None)
+    if served is None:
+        served = app.state.served_methods = list(_served(app))
+    methods = {method for pattern, offered in served if pattern.match(path) for method in offered}
+    return _allow(methods) if methods else None
+
+
+def _served(app: FastAPI) -> Iterator[tuple[re.Pattern[str], set[str]]]:
+    """Each route's path pattern and methods; a mount of static files serves reads of what is
+    below it. (A route without methods, an ASGI app of its own, states none to offer.)"""
+    for route in iter_route_contexts(app.routes):
+        mounted = route.original_route
+        if isinstance(mounted, Mount) and isinstance(mounted.app, StaticFiles):
+            yield compile_path(f"{mounted.path}/{{path:path}}")[0], {"GET"}
+        elif route.path is not None and route.methods:
+            yield compile_path(route.path)[0], set(route.methods)
 
 
 def _allow(methods: set[str]) -> str:
