@@ -127,6 +127,23 @@ async def test_counts_come_only_when_asked_for(client, listed, url):
     assert "preference-applied" not in flagged.headers
 
 
+@pytest.mark.parametrize(
+    ("prefer", "counted"),
+    [
+        ("respond-async, count=exact", True),
+        ('Count="exact"; strict', True),
+        ("count=exactly", False),
+        ("max-count=exact", False),
+        ("count", False),
+    ],
+)
+async def test_prefer_is_read_preference_by_preference(client, listed, prefer, counted):
+    answer = await client.get("/items/", params={"limit": 2}, headers={"Prefer": prefer})
+
+    assert (answer.json()["count"] is not None) is counted
+    assert ("preference-applied" in answer.headers) is counted
+
+
 async def test_the_default_list_sends_one_statement_and_a_count_one_more(client, listed, statements):
     async with statements.recording() as plain:
         await client.get("/posts/", params={"limit": 20})
