@@ -105,7 +105,8 @@ async def test_a_malformed_attribute_filter_is_refused(client, attr):
 async def test_an_attribute_value_in_any_form_but_its_one_is_refused(client, stocked, value):
     """The JSON parser skips white space around a literal: `size: 10` read as 10. Such a value,
     and an integer written otherwise than in digits, is a 422, not another URL for a filter."""
-    assert error_locations(await client.get("/items/", params={"attr": f"size:{value}"})) == [["query", "attr"]]
+    [location] = error_locations(await client.get("/items/", params={"attr": f"size:{value}"}))
+    assert location[:2] == ["query", "attr"]  # white space by the published pattern, at its index
 
 
 @pytest.mark.parametrize(

@@ -253,7 +253,8 @@ def _refused_by_design(case, handed: HandedOut) -> bool:
     an email at a reserved domain (.test, .invalid …), which can never receive mail;
     a cursor the service did not hand out;
     an If-Match naming a version other than the current one the service handed out (a 412);
-    item attributes over 4096 bytes, or with a NUL inside (jsonb cannot store it)."""
+    item attributes over 4096 bytes, or with a NUL inside (jsonb cannot store it);
+    an attribute filter whose integer is not in its one form (`-0`, `1.0`, `1e1`)."""
     body = case.body if isinstance(case.body, dict) else {}
     email = body.get("email")
     domain = email.rsplit("@", 1)[-1].lower() if isinstance(email, str) else ""
@@ -264,7 +265,23 @@ def _refused_by_design(case, handed: HandedOut) -> bool:
     foreign_version = version.strip() != "*" and not (current and match_holds(version, current))
     attributes = json.dumps(body.get("attributes", {}), ensure_ascii=False)
     unstorable_attributes = "\\u0000" in attributes or len(attributes.encode()) > MAX_ATTRIBUTES_BYTES
-    return reserved_email or foreign_cursor or foreign_version or unstorable_attributes
+    filters = (case.query or {}).get("attr", [])
+    filters = filters if isinstance(filters, list) else [filters]  # a negative case may send anything
+    integer_in_another_form = any(
+        isinstance(pair, str) and _another_form_of_an_integer(pair.partition(":")[2]) for pair in filters
+    )
+    return reserved_email or foreign_cursor or foreign_version or unstorable_attributes or integer_in_another_form
+
+
+JSON_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+
+
+def _another_form_of_an_integer(value: str) -> bool:
+    """A JSON number whose value is an integer, written otherwise than in plain digits."""
+    if not JSON_NUMBER.fullmatch(value):
+        return False
+    number = json.loads(value)
+    return str(number) != value if isinstance(number, int) else number.is_integer()
 
 
 def _ignored_by_design(case) -> bool:

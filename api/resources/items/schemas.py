@@ -124,7 +124,13 @@ def attribute_pairs(wanted: dict[str, JsonValue] | None) -> list[str] | None:
     return [f"{key}:{json.dumps(value, ensure_ascii=False)}" for key, value in wanted.items()]
 
 
-AttributePair = Annotated[str, StringConstraints(pattern=r"^[^:\x00]{1,100}:[^\x00]{0,500}$")]
+# What str.strip() takes off: the value of a pair neither begins nor ends with one of these
+# (_scalar), and the published pattern says so, for clients and fuzzers alike.
+WHITE_SPACE = r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+AttributePair = Annotated[
+    str,
+    StringConstraints(pattern=rf"^[^:\x00]{{1,100}}:([^\x00{WHITE_SPACE}]([^\x00]{{0,498}}[^\x00{WHITE_SPACE}])?)?$"),
+]
 if TYPE_CHECKING:
     AttributeFilter = dict[str, JsonValue] | None  # what a handler gets: the pairs, decoded
 else:
@@ -133,7 +139,7 @@ else:
         Query(
             max_length=10,
             description="`key:value`, repeatable: items whose attributes hold every pair. `size:10` is the number, "
-            '`size:"10"` the string.',
+            '`size:"10"` the string. An integer is written in its one form: `-0`, `1.0` and `1e1` are refused.',
         ),
         AfterValidator(_containment),
     ]
