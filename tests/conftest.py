@@ -26,7 +26,7 @@ from api.main import create_app
 from api.tools import migrate
 from api.tools.database import scratch_database
 from tests import ordering, progress
-from tests.accounts import Account, new_account
+from tests.accounts import Account, stored_account
 from tests.clusters import Cluster, PgBouncer
 from tests.queries import test_queries
 
@@ -152,14 +152,16 @@ async def client(app: FastAPI, db: Session) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+# Signed in without the sign-in's hashing (tests/accounts.py); the tests of signing up and in
+# make their accounts through the API (new_account).
 @pytest.fixture
-async def ann(client: httpx.AsyncClient) -> Account:
-    return await new_account(client, "ann")
+async def ann(app: FastAPI, client: httpx.AsyncClient) -> Account:
+    return await stored_account(app, "ann")
 
 
 @pytest.fixture
-async def bob(client: httpx.AsyncClient) -> Account:
-    return await new_account(client, "bob")
+async def bob(app: FastAPI, client: httpx.AsyncClient) -> Account:
+    return await stored_account(app, "bob")
 
 
 @pytest.fixture
