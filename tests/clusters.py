@@ -39,6 +39,7 @@ from typing import Any, Self
 import asyncpg
 import psutil
 
+from api.tools import database
 from api.tools.database import PROGRAMS_DIR
 from tests.queries import test_queries
 
@@ -70,8 +71,9 @@ SERVER_SETTINGS = {
     "shared_buffers": "'32MB'",
     "max_connections": "50",
     "logging_collector": "off",
-    "shared_preload_libraries": "'pg_stat_statements'",  # make stats' source (tests/test_stats.py)
-    "log_error_verbosity": "terse",  # no DETAIL quoting a row's values (tests/test_log_privacy.py)
+    # What the service asks of its server (api/tools/database.py): pg_stat_statements for make
+    # stats (tests/test_stats.py), errors without the DETAIL that quotes a row (tests/test_log_privacy.py).
+    **{name: value for name, _, value in (line.partition(" = ") for line in database.SERVER_SETTINGS)},
 }
 HBA = """\
 local all         all              trust

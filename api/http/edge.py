@@ -70,14 +70,14 @@ class EdgeMiddleware:
         self.traced = traced
         self.consistency_cookie = consistency_cookie
         self.draining = draining or Draining()
-        self.writing_origins = cross_origin.trusted(cors_origins)
+        self.writing_origins = cross_origin.Trusted(cors_origins)
         self.request_log = request_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        sent_id = length = wanted = preflight = token = cookies = origin = site = host = None
+        sent_id = length = wanted = preflight = token = cookies = None
         for name, value in scope["headers"]:  # lower-case names (ASGI)
             if name == request_id.HEADER:
                 sent_id = value
@@ -91,12 +91,6 @@ class EdgeMiddleware:
                 token = value
             elif name == consistency.COOKIE_HEADER:
                 cookies = value
-            elif name == cross_origin.HOST:
-                host = value
-            elif name == cross_origin.ORIGIN:
-                origin = value
-            elif name == cross_origin.SEC_FETCH_SITE:
-                site = value
         method = scope["method"]
         head = method == "HEAD"
         app_scope = {**scope, "method": "GET"} if head else scope  # the server's own scope stays HEAD
@@ -143,7 +137,7 @@ class EdgeMiddleware:
             if body_limit.declared_too_large(length, self.max_body_bytes):
                 await body_limit.refusal(self.max_body_bytes)(scope, receive, send_out)
                 return
-            if cross_origin.refused(method, origin, site, host, self.writing_origins):
+            if cross_origin.refused(method, scope["headers"], self.writing_origins):
                 await cross_origin.refusal()(scope, receive, send_out)
                 return
             if method == "OPTIONS" and preflight is None and (allowed := methods.options(scope["app"], scope["path"])):

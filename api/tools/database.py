@@ -123,10 +123,12 @@ def _configure_server(pgdata: Path) -> bool:
         return False
     written = conf.read_text()
     missing = [line for line in SERVER_SETTINGS if line not in written]
+    if not missing:
+        return False
     with conf.open("a") as appended:
         for line in missing:
             appended.write(f"\n# api/tools/database.py: {SERVER_SETTINGS[line]}\n{line}\n")
-    return bool(missing)
+    return True
 
 
 def _only_user(pgdata: Path) -> bool:
