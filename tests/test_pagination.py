@@ -135,6 +135,9 @@ async def test_counts_come_only_when_asked_for(client, listed, url):
         ("count=exactly", False),
         ("max-count=exact", False),
         ("count", False),
+        ('foo="x, count=exact"', False),  # a comma inside a quoted value ends no preference
+        ("count=exact,,", False),  # no preference list: ignored whole
+        ('count="exact', False),
     ],
 )
 async def test_prefer_is_read_preference_by_preference(client, listed, prefer, counted):

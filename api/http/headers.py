@@ -26,6 +26,7 @@ from pydantic import BaseModel
 
 from api.http.conditional import ENTITY_TAG, ENTITY_TAGS, KEPT_ON_304
 from api.http.pagination import PREFER_COUNT, Page
+from api.http.preferences import PREFERENCES
 
 # Each response header the service may send: how the document describes it.
 RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
@@ -85,12 +86,6 @@ RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
 EVERY_ANSWER = ["X-Request-ID", "X-Content-Type-Options"]
 # Sent on every answer of these statuses (api/http/errors.py, api/security/tokens.py).
 BY_STATUS = {"401": ["WWW-Authenticate"], "429": ["Retry-After"], "503": ["Retry-After"]}
-
-# RFC 7240's preference list (section 2): `token [= word] *(; parameter)`, comma-separated.
-TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
-WORD = rf'({TCHARS}|"([\x20\x21\x23-\x5b\x5d-\x7e]|\\[\x20-\x7e])*")'
-PREFERENCE = rf"{TCHARS}( *= *{WORD})?( *;( *{TCHARS}( *= *{WORD})?)?)*"
-PREFERENCES = rf"^{PREFERENCE}( *, *{PREFERENCE})*$"
 
 # The request headers read outside a handler's signature, declared as parameters where read.
 # A value outside its pattern is ignored, not refused: no entity-tag matches it, and RFC 7240

@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 from fastapi import Query, Request
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from api.http.preferences import prefers
 from api.resources.fields import CANONICAL_BOOL, CANONICAL_INT, MAX_JSON_INT
 
 T = TypeVar("T")
@@ -176,17 +177,7 @@ def count_wanted(request: Request, asked: bool, headers: dict[str, str]) -> bool
     headers["Vary"] = "Prefer"
     sent = request.headers
     # `in` first: Starlette's get() finds a header that is not there by catching a KeyError.
-    if "prefer" in sent and any(_prefers_count(value) for value in sent.getlist("prefer")):
+    if "prefer" in sent and prefers(sent.getlist("prefer"), "count", "exact"):
         headers["Preference-Applied"] = PREFER_COUNT
         return True
     return asked
-
-
-def _prefers_count(prefer: str) -> bool:
-    """Whether one of the header's preferences (RFC 7240: comma-separated, each `name=value`
-    and `;` parameters, the name in any case, the value quoted or not) is `count=exact`."""
-    for preference in prefer.split(","):
-        name, _, value = preference.split(";", 1)[0].partition("=")
-        if name.strip().lower() == "count" and value.strip().strip('"') == "exact":
-            return True
-    return False
