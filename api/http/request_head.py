@@ -173,7 +173,12 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def log_refusal(self) -> None:
         """The limit that was passed, never a byte of the request."""
         if self.refusal == HTTPStatus.SERVICE_UNAVAILABLE:
-            log.warning("refused a request: %d connections open (MAX_CONNECTIONS)", len(self.connections))
+            log.warning(
+                "refused a request: %d connections open, %d requests in progress, at most %d (MAX_CONNECTIONS)",
+                len(self.connections),
+                len(self.tasks),
+                self.limit_concurrency,
+            )
         elif self.refusal == HTTPStatus.REQUEST_TIMEOUT:
             log.warning("refused a request head not complete within %g s (HEADER_TIMEOUT)", self.limits.timeout)
         elif self.head_lines > self.limits.max_headers:
