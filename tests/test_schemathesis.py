@@ -29,7 +29,7 @@ from tests.queries import test_queries
 EXAMPLES_PER_OPERATION = 10
 # The stateful phase: scenarios, each a walk of at most so many steps along the links.
 SCENARIOS = 20
-STEPS_PER_SCENARIO = 8
+STEPS_PER_SCENARIO = 12
 
 TRUNCATE_ALL = test_queries.nothing("truncate_all")
 # The operations that end the session they are sent with: signing out and deleting the account.
