@@ -245,7 +245,7 @@ def _cross_origin_writes_refused(document: dict[str, Any]) -> dict[str, Any]:
             if "403" in responses:
                 responses["403"]["description"] += f"; or {CROSS_ORIGIN}"
                 continue
-            example = {"type": "about:blank", "title": title(403), "status": 403, "detail": cross_origin.DETAIL}
+            example = {**_example(403), "detail": cross_origin.DETAIL}
             responses["403"] = {
                 "description": CROSS_ORIGIN[0].upper() + CROSS_ORIGIN[1:],
                 "content": {
